@@ -1,0 +1,206 @@
+// The Kubernetes objects of the in-cluster hardening, as plain objects: the offline render writes them as YAML and
+// the hardening component turns each into a resource. Names start with `hardened-rke2-` so they never collide with
+// the policies RKE2 itself recreates in CIS mode (`default-network-policy`, `default-network-dns-policy`, …).
+import type { ClusterSpec, ManagedNamespace, Peer, Port } from "../spec/types";
+import { BUILTIN_NAMESPACES } from "../spec/validate";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** How an object is applied: `own` objects are created and deleted by the stack; `patch` objects belong to the
+ * cluster (default ServiceAccounts) and the stack only sets its fields on them. */
+export interface RenderedObject {
+  object: KubeObject;
+  mode: "own" | "patch";
+  /** The CIS control the object serves, e.g. `5.3.2`. */
+  control: string;
+}
+
+export const NAME_PREFIX = "hardened-rke2";
+const MANAGED_BY = { "app.kubernetes.io/managed-by": "hardened-rke2" };
+const DNS_PORTS: Port[] = [
+  { port: 53, protocol: "UDP" },
+  { port: 53, protocol: "TCP" },
+];
+
+function networkPolicy(namespace: string, name: string, spec: Record<string, unknown>): RenderedObject {
+  return {
+    object: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${NAME_PREFIX}-${name}`, namespace, labels: MANAGED_BY },
+      spec,
+    },
+    mode: "own",
+    control: "5.3.2",
+  };
+}
+
+const ports = (list: Port[]) => list.map((p) => ({ port: p.port, protocol: p.protocol }));
+
+function peerRule(p: Peer, direction: "from" | "to"): Record<string, unknown> {
+  const target =
+    "cidr" in p
+      ? { ipBlock: { cidr: p.cidr } }
+      : {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": p.namespace } },
+          ...(Object.keys(p.podLabels).length > 0 ? { podSelector: { matchLabels: p.podLabels } } : {}),
+        };
+  return { [direction]: [target], ...(p.ports.length > 0 ? { ports: ports(p.ports) } : {}) };
+}
+
+/**
+ * Built-in namespaces get ingress control only: deny by default, allow within the namespace. Their egress stays
+ * open because RKE2's own pods there reach the host-network API server and upstream DNS, which a NetworkPolicy cannot
+ * name; an egress policy would cut them off. kube-system also admits DNS from every namespace, and the
+ * metrics-server and ingress-controller traffic the RKE2 hardening guide lists.
+ */
+function builtinPolicies(namespace: string): RenderedObject[] {
+  const list = [
+    networkPolicy(namespace, "default-deny", { podSelector: {}, policyTypes: ["Ingress"] }),
+    networkPolicy(namespace, "allow-same-namespace", {
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ podSelector: {} }] }],
+    }),
+  ];
+  if (namespace !== "kube-system") return list;
+  return [
+    ...list,
+    networkPolicy(namespace, "allow-dns", {
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: ports(DNS_PORTS) }],
+    }),
+    networkPolicy(namespace, "allow-metrics-server", {
+      // The API server reaches metrics-server from the host network, which no pod selector can name.
+      podSelector: { matchLabels: { app: "rke2-metrics-server" } },
+      policyTypes: ["Ingress"],
+      ingress: [{}],
+    }),
+    networkPolicy(namespace, "allow-ingress-controller", {
+      // HTTP/HTTPS from anywhere, and the admission webhook the API server calls.
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "rke2-ingress-nginx" } },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: ports([
+            { port: 80, protocol: "TCP" },
+            { port: 443, protocol: "TCP" },
+            { port: 8443, protocol: "TCP" },
+          ]),
+        },
+      ],
+    }),
+  ];
+}
+
+/** Managed namespaces: deny ingress and egress by default, allow within the namespace, allow DNS to CoreDNS, plus the
+ * peers the stack declares. */
+function managedPolicies(ns: ManagedNamespace): RenderedObject[] {
+  const list = [
+    networkPolicy(ns.name, "default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+    networkPolicy(ns.name, "allow-same-namespace", {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [{ podSelector: {} }] }],
+      egress: [{ to: [{ podSelector: {} }] }],
+    }),
+    networkPolicy(ns.name, "allow-dns", {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: ports(DNS_PORTS),
+        },
+      ],
+    }),
+  ];
+  if (ns.allowIngressFrom.length > 0) {
+    list.push(
+      networkPolicy(ns.name, "allow-declared-ingress", {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: ns.allowIngressFrom.map((p) => peerRule(p, "from")),
+      }),
+    );
+  }
+  if (ns.allowEgressTo.length > 0) {
+    list.push(
+      networkPolicy(ns.name, "allow-declared-egress", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: ns.allowEgressTo.map((p) => peerRule(p, "to")),
+      }),
+    );
+  }
+  return list;
+}
+
+/** The `default` ServiceAccount of a namespace with token automount off (CIS 5.1.5). Patched, never owned. */
+function defaultServiceAccount(namespace: string): RenderedObject {
+  return {
+    object: {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "default", namespace },
+      automountServiceAccountToken: false,
+    },
+    mode: "patch",
+    control: "5.1.5",
+  };
+}
+
+/** A namespace the stack owns, with Pod Security labels (CIS 5.2): audit and warn stay `restricted` even where
+ * enforce is relaxed, so every exception keeps showing up. */
+function managedNamespace(ns: ManagedNamespace): RenderedObject {
+  const annotations: Record<string, string> =
+    ns.podSecurityReason !== undefined ? { "hardened-rke2/pod-security-reason": ns.podSecurityReason } : {};
+  return {
+    object: {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: ns.name,
+        labels: {
+          ...MANAGED_BY,
+          "pod-security.kubernetes.io/enforce": ns.podSecurity,
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/audit": "restricted",
+          "pod-security.kubernetes.io/audit-version": "latest",
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/warn-version": "latest",
+        },
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      },
+    },
+    mode: "own",
+    control: "5.2",
+  };
+}
+
+/** Every in-cluster hardening object, namespaces first so that what lives in them can follow. */
+export function renderClusterObjects(spec: ClusterSpec): RenderedObject[] {
+  return [
+    ...spec.namespaces.map(managedNamespace),
+    ...BUILTIN_NAMESPACES.map(defaultServiceAccount),
+    ...spec.namespaces.map((ns) => defaultServiceAccount(ns.name)),
+    ...BUILTIN_NAMESPACES.flatMap(builtinPolicies),
+    ...spec.namespaces.flatMap(managedPolicies),
+  ];
+}

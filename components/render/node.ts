@@ -1,0 +1,98 @@
+// Everything one node receives, in the order the bootstrap applies it. Pure: the same function serves the offline
+// render and `pulumi up`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ClusterSpec } from "../spec/types";
+import { PATHS, rootFile, type NodeFile, type NodeScript } from "./files";
+import type { RenderInputs } from "./inputs";
+import { renderPolicyFiles } from "./policy";
+import { renderRegistries } from "./registries";
+import { renderNodeEnv, renderRke2Files } from "./rke2";
+import type { NodeFacts } from "./topology";
+
+/** The kernel parameters of the RKE2 and K3s hardening guides, exactly; RKE2's CIS profile checks all four. */
+export const KERNEL_PARAMETERS: readonly [string, string][] = [
+  ["vm.panic_on_oom", "0"],
+  ["vm.overcommit_memory", "1"],
+  ["kernel.panic", "10"],
+  ["kernel.panic_on_oops", "1"],
+];
+
+export function renderSysctl(): NodeFile {
+  const body = KERNEL_PARAMETERS.map(([k, v]) => `${k}=${v}`).join("\n");
+  return rootFile(
+    PATHS.sysctl,
+    "0644",
+    "# Rendered by hardened-rke2. Kernel parameters RKE2's CIS profile checks at start (and the kubelet's\n" +
+      "# protect-kernel-defaults, CIS 4.2.6 in the rke2-cis-1.23/1.24 benchmarks).\n" +
+      `${body}\n`,
+    "kernel parameters for the CIS profile",
+  );
+}
+
+/** Bootstrap steps in order. `servers` marks steps only servers run. */
+export const SCRIPT_STEPS = [
+  { step: "sysctl", file: "10-sysctl.sh", servers: false },
+  { step: "etcd-user", file: "20-etcd-user.sh", servers: true },
+  { step: "install", file: "30-install.sh", servers: false },
+  { step: "start", file: "40-start.sh", servers: false },
+  { step: "ready", file: "50-wait-ready.sh", servers: false },
+] as const;
+
+export type Step = (typeof SCRIPT_STEPS)[number]["step"];
+
+const scriptCache = new Map<string, string>();
+/** A static script's text, shipped with the product (components/render/scripts). */
+export function scriptText(file: string): string {
+  let text = scriptCache.get(file);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(__dirname, "scripts", file), "utf8");
+    scriptCache.set(file, text);
+  }
+  return text;
+}
+
+export function renderScripts(node: NodeFacts): NodeScript[] {
+  return SCRIPT_STEPS.filter((s) => node.role === "server" || !s.servers).map((s) => ({
+    ...rootFile(`${PATHS.scriptsDir}/${s.file}`, "0700", scriptText(s.file), `bootstrap step "${s.step}"`),
+    step: s.step,
+  }));
+}
+
+/** The air-gap checksum list the install step verifies the copied artifacts against. */
+function renderArtifactSums(spec: ClusterSpec): NodeFile[] {
+  if (spec.install.mode !== "airgap") return [];
+  return [
+    rootFile(
+      PATHS.artifactSums,
+      "0644",
+      spec.install.checksumFile,
+      "checksums of the air-gap artifacts, verified on the node before use",
+    ),
+  ];
+}
+
+export interface NodeBundle {
+  node: NodeFacts;
+  /** Files written before any script runs, each with its mode and owner. */
+  files: NodeFile[];
+  /** Scripts in the order they run. */
+  scripts: NodeScript[];
+}
+
+export function renderNode(
+  spec: ClusterSpec,
+  node: NodeFacts,
+  registration: string,
+  inputs: RenderInputs,
+): NodeBundle {
+  const files = [
+    renderSysctl(),
+    ...renderRke2Files(spec, node, registration, inputs),
+    ...renderRegistries(spec, inputs),
+    ...(node.role === "server" ? renderPolicyFiles(spec, inputs) : []),
+    renderNodeEnv(spec, node),
+    ...renderArtifactSums(spec),
+  ];
+  return { node, files, scripts: renderScripts(node) };
+}

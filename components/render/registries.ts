@@ -1,0 +1,82 @@
+// /etc/rancher/rke2/registries.yaml (field names from the struct tags of rancher/wharfie, which RKE2 uses) and the
+// CA, client certificate and key files it points at.
+import type { ClusterSpec } from "../spec/types";
+import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
+import type { RenderInputs } from "./inputs";
+
+/** Folder-safe name for a registry host such as `registry.example.com:5000`. */
+function hostDir(host: string): string {
+  return `${PATHS.registryCerts}/${host.replace(/[^A-Za-z0-9.-]/g, "_")}`;
+}
+
+/** registries.yaml plus its certificate files; nothing when the stack configures no registry. */
+export function renderRegistries(spec: ClusterSpec, inputs: RenderInputs): NodeFile[] {
+  const { mirrors, configs } = spec.registries;
+  if (Object.keys(mirrors).length === 0 && Object.keys(configs).length === 0) return [];
+  const files: NodeFile[] = [];
+  const doc: { mirrors: Record<string, unknown>; configs: Record<string, unknown> } = {
+    mirrors: {},
+    configs: {},
+  };
+  for (const [name, m] of Object.entries(mirrors)) {
+    doc.mirrors[name] =
+      Object.keys(m.rewrites).length > 0
+        ? { endpoint: m.endpoints, rewrite: m.rewrites }
+        : { endpoint: m.endpoints };
+  }
+  let holdsSecret = false;
+  for (const [host, c] of Object.entries(configs)) {
+    const entry: Record<string, unknown> = {};
+    if (c.auth) {
+      holdsSecret = true;
+      entry.auth = { username: c.auth.username, password: inputs.secret(c.auth.password.key) };
+    }
+    if (c.tls) {
+      const tls: Record<string, unknown> = {};
+      const dir = hostDir(host);
+      if (c.tls.caFile !== undefined) {
+        tls.ca_file = `${dir}/ca.crt`;
+        files.push(
+          rootFile(tls.ca_file as string, "0644", inputs.file(c.tls.caFile), `CA of registry ${host}`),
+        );
+      }
+      if (c.tls.certFile !== undefined) {
+        tls.cert_file = `${dir}/client.crt`;
+        files.push(
+          rootFile(
+            tls.cert_file as string,
+            "0644",
+            inputs.file(c.tls.certFile),
+            `client certificate for ${host}`,
+          ),
+        );
+      }
+      if (c.tls.keyFile !== undefined) {
+        tls.key_file = `${dir}/client.key`;
+        files.push(
+          rootFile(
+            tls.key_file as string,
+            "0600",
+            inputs.secretFile(c.tls.keyFile),
+            `client key for ${host}`,
+            true,
+          ),
+        );
+      }
+      // TLS verification stays on: insecure_skip_verify is never written.
+      entry.tls = tls;
+    }
+    doc.configs[host] = entry;
+  }
+  if (Object.keys(doc.configs).length === 0) delete (doc as { configs?: unknown }).configs;
+  files.unshift(
+    rootFile(
+      PATHS.registries,
+      "0600",
+      yamlFile("containerd registry mirrors and credentials (RKE2 private registry configuration).", doc),
+      "registry mirrors, rewrites, credentials and TLS files",
+      holdsSecret,
+    ),
+  );
+  return files;
+}

@@ -1,0 +1,168 @@
+// /etc/rancher/rke2/config.yaml and the files it points at that hold no Kubernetes policy: the token file, the etcd
+// S3 credentials drop-in and the node env file the static scripts read.
+import type { ClusterSpec } from "../spec/types";
+import { needsExplicitTokenExpirationFlag } from "../spec/version";
+import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
+import type { RenderInputs } from "./inputs";
+import type { NodeFacts } from "./topology";
+
+/** RKE2's own default for kube-controller-manager, spelled out so the rendered file shows CIS 1.3.1 is met. */
+export const TERMINATED_POD_GC_THRESHOLD = 1000;
+
+/** The `kube-apiserver-arg` list: audit log flags (CIS 1.2.16–1.2.19 in CIS 1.9+) and version-specific flags. */
+export function apiServerArgs(spec: ClusterSpec): string[] {
+  const args = [
+    `audit-log-path=${spec.audit.logPath}`,
+    `audit-log-maxage=${spec.audit.maxAge}`,
+    `audit-log-maxbackup=${spec.audit.maxBackup}`,
+    `audit-log-maxsize=${spec.audit.maxSize}`,
+  ];
+  // RKE2 adds this itself in CIS mode only from v1.31.14/v1.32.10/v1.33.6/v1.34.2/v1.35.0 (CIS 1.11 asks for it).
+  if (needsExplicitTokenExpirationFlag(spec.version))
+    args.push("service-account-extend-token-expiration=false");
+  return args;
+}
+
+/** The RKE2 config of one node, as an object (keys in the order they are written). */
+export function rke2Config(
+  spec: ClusterSpec,
+  node: NodeFacts,
+  registration: string,
+): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  const bootstraps = node.role === "server" && node.index === 0;
+  // The CIS profile makes RKE2 check the host (kernel parameters, etcd user), run etcd as etcd:etcd (CIS 1.1.12),
+  // enforce restricted pod security and write control-plane files 0600 (CIS 1.1.x, 4.1.x).
+  c["profile"] = spec.profile;
+  // RKE2 forces this under a profile and fails if it is set false; written out so the file shows it (CIS 4.2.6 in
+  // the rke2-cis-1.23/1.24 benchmarks).
+  c["protect-kernel-defaults"] = true;
+  // The token comes from a 0600 file, never from config.yaml, so this file holds no secret.
+  c["token-file"] = PATHS.token;
+  if (!bootstraps) c["server"] = `https://${registration}:9345`;
+  c["node-name"] = node.name;
+  const labels = Object.entries(node.labels).map(([k, v]) => `${k}=${v}`);
+  if (labels.length > 0) c["node-label"] = labels;
+  if (node.taints.length > 0) c["node-taint"] = node.taints;
+  c["selinux"] = spec.selinux;
+  if (spec.registries.disableDefaultEndpoint) c["disable-default-registry-endpoint"] = true;
+  if (node.role === "agent") return c;
+
+  c["cni"] = spec.cni;
+  c["cluster-cidr"] = spec.clusterCidr;
+  c["service-cidr"] = spec.serviceCidr;
+  c["tls-san"] = [...new Set([registration, ...spec.tlsSan])];
+  // The admin kubeconfig stays root-only (CIS 1.1.13/1.1.14 treat admin.conf the same way).
+  c["write-kubeconfig-mode"] = "0600";
+  // Always on for servers in RKE2; explicit so the rendered file shows CIS 1.2.27/1.2.28.
+  c["secrets-encryption"] = true;
+  // RKE2's default audit policy logs nothing (rules: [{level: None}]): point it at one that logs (CIS 3.2.1).
+  c["audit-policy-file"] = PATHS.auditPolicy;
+  // Our own admission file, so the exemptions are the reviewed list of the stack, not RKE2's built-in one (CIS 5.2).
+  c["pod-security-admission-config-file"] = PATHS.podSecurity;
+  c["kube-apiserver-arg"] = apiServerArgs(spec);
+  c["kube-controller-manager-arg"] = [`terminated-pod-gc-threshold=${TERMINATED_POD_GC_THRESHOLD}`];
+  if (spec.registries.systemDefaultRegistry !== undefined) {
+    c["system-default-registry"] = spec.registries.systemDefaultRegistry;
+  }
+  c["etcd-snapshot-schedule-cron"] = spec.etcdSnapshots.schedule;
+  c["etcd-snapshot-retention"] = spec.etcdSnapshots.retention;
+  const s3 = spec.etcdSnapshots.s3;
+  if (s3) {
+    c["etcd-s3"] = true;
+    c["etcd-s3-bucket"] = s3.bucket;
+    c["etcd-s3-region"] = s3.region;
+    c["etcd-s3-endpoint"] = s3.endpoint;
+    if (s3.folder !== undefined) c["etcd-s3-folder"] = s3.folder;
+    if (s3.endpointCaFile !== undefined) c["etcd-s3-endpoint-ca"] = PATHS.etcdS3Ca;
+  }
+  return c;
+}
+
+/** config.yaml (no secret), the token file and, with S3 snapshots, a 0600 drop-in holding the S3 credentials. */
+export function renderRke2Files(
+  spec: ClusterSpec,
+  node: NodeFacts,
+  registration: string,
+  inputs: RenderInputs,
+): NodeFile[] {
+  const files = [
+    rootFile(
+      PATHS.config,
+      "0600",
+      yamlFile(
+        `RKE2 ${node.role} config for ${node.name} (RKE2 ${spec.version.raw}, profile ${spec.profile}).`,
+        rke2Config(spec, node, registration),
+      ),
+      "RKE2 config: CIS profile, audit flags, admission config, token file",
+    ),
+    rootFile(
+      PATHS.token,
+      "0600",
+      `${inputs.secret("clusterToken")}\n`,
+      "cluster token (read through token-file)",
+      true,
+    ),
+  ];
+  const s3 = spec.etcdSnapshots.s3;
+  if (node.role === "server" && s3) {
+    files.push(
+      rootFile(
+        `${PATHS.configDropIns}/50-etcd-s3-credentials.yaml`,
+        "0600",
+        yamlFile("etcd snapshot S3 credentials: kept out of config.yaml so that file holds no secret.", {
+          "etcd-s3-access-key": inputs.secret(s3.accessKey.key),
+          "etcd-s3-secret-key": inputs.secret(s3.secretKey.key),
+        }),
+        "etcd snapshot S3 credentials",
+        true,
+      ),
+    );
+    if (s3.endpointCaFile !== undefined) {
+      files.push(
+        rootFile(
+          PATHS.etcdS3Ca,
+          "0644",
+          inputs.file(s3.endpointCaFile),
+          "CA of the etcd snapshot S3 endpoint",
+        ),
+      );
+    }
+  }
+  return files;
+}
+
+/** Single-quotes a value for a shell env file that scripts source. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Seconds the "ready" step waits for a node to join, and how often it looks. */
+export const READY_WAIT_SECONDS = 900;
+export const READY_POLL_SECONDS = 5;
+
+/** The env file the static scripts source: every value a script needs, none of them secret. */
+export function renderNodeEnv(spec: ClusterSpec, node: NodeFacts): NodeFile {
+  const install = spec.install;
+  const vars: Record<string, string> = {
+    ROLE: node.role,
+    NODE_NAME: node.name,
+    INSTALL_MODE: install.mode,
+    RKE2_VERSION: spec.version.raw,
+    ARCH: install.arch,
+    ARTIFACT_URL: install.mode === "online" ? install.artifactUrl : "",
+    TARBALL_SHA256: install.mode === "online" ? (install.tarballSha256 ?? "") : "",
+    SELINUX: String(spec.selinux),
+    WAIT_SECONDS: String(READY_WAIT_SECONDS),
+    POLL_SECONDS: String(READY_POLL_SECONDS),
+  };
+  const body = Object.entries(vars)
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join("\n");
+  return rootFile(
+    PATHS.nodeEnv,
+    "0600",
+    `# Rendered by hardened-rke2: values for the bootstrap scripts.\n${body}\n`,
+    "values the bootstrap scripts read",
+  );
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Step "install": installs the pinned RKE2 release from verified artifacts.
+# airgap: the artifacts were copied from the operator's folder; each is checked against the checksums that folder
+#         listed at preview before it is used, and nothing is fetched: the node makes no outbound connection.
+# online: the release tarball and its checksum file come from the pinned release over verified TLS; the tarball is
+#         checked against that file (and against install.tarballSha256 when the stack pins it).
+# Idempotent: a node whose installed tarball has the same checksum is left as it is.
+set -euo pipefail
+
+state=/var/lib/hardened-rke2
+# shellcheck source=/dev/null
+. "$state/node.env"
+
+fail() {
+  echo "hardened-rke2: $*" >&2
+  exit 1
+}
+
+if [ "$SELINUX" = "true" ]; then
+  # RKE2 passes selinux: true to containerd, which then needs the rke2-selinux policy (docs: security/selinux).
+  if ! { rpm -q rke2-selinux >/dev/null 2>&1 || semodule -l 2>/dev/null | grep -qw rke2; }; then
+    fail "selinux is enabled in the stack but this host has no rke2-selinux policy; install rke2-selinux and container-selinux first (air-gapped hosts: from your internal repository)"
+  fi
+fi
+
+tarball="rke2.linux-${ARCH}.tar.gz"
+prefix=/usr/local
+marker="$state/installed.sha256"
+
+case "$INSTALL_MODE" in
+  airgap)
+    dir="$state/artifacts"
+    (cd "$dir" && sha256sum --check --strict --quiet "$state/artifacts.sha256") ||
+      fail "an artifact in $dir does not match the checksum listed in the operator's folder; copy the release files again"
+    expected="$(awk -v f="$tarball" '$2 == f { print $1 }' "$state/artifacts.sha256")"
+    ;;
+  online)
+    dir="$state/download"
+    mkdir -p "$dir"
+    base="$ARTIFACT_URL/${RKE2_VERSION//+/%2B}"
+    curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
+      --output "$dir/sha256sum-$ARCH.txt" "$base/sha256sum-$ARCH.txt"
+    expected="$(awk -v f="$tarball" '$2 == f { print $1 }' "$dir/sha256sum-$ARCH.txt")"
+    [ -n "$expected" ] || fail "sha256sum-$ARCH.txt of $RKE2_VERSION lists no $tarball"
+    if [ -n "$TARBALL_SHA256" ] && [ "$expected" != "$TARBALL_SHA256" ]; then
+      fail "the release lists sha256 $expected for $tarball but the stack pins $TARBALL_SHA256"
+    fi
+    if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$expected" ]; then
+      curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
+        --output "$dir/$tarball" "$base/$tarball"
+      echo "$expected  $tarball" >"$dir/expected.sha256"
+      (cd "$dir" && sha256sum --check --strict --quiet expected.sha256) ||
+        fail "the downloaded $tarball does not match its published sha256 $expected"
+    fi
+    ;;
+  *)
+    fail "INSTALL_MODE is '$INSTALL_MODE' in $state/node.env; allowed: airgap, online"
+    ;;
+esac
+[ -n "$expected" ] || fail "no checksum is listed for $tarball"
+
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$expected" ] && [ -x "$prefix/bin/rke2" ]; then
+  echo "hardened-rke2: RKE2 $RKE2_VERSION is already installed"
+else
+  tar -xzf "$dir/$tarball" -C "$prefix"
+  systemctl daemon-reload
+  echo "$expected" >"$marker"
+  echo "hardened-rke2: installed RKE2 $RKE2_VERSION into $prefix"
+fi
+
+if [ "$INSTALL_MODE" = "airgap" ]; then
+  # RKE2 imports every archive in the agent images folder at start, so the cluster needs no registry.
+  images=/var/lib/rancher/rke2/agent/images
+  mkdir -p "$images"
+  chmod 0700 /var/lib/rancher/rke2/agent "$images"
+  while read -r _ file; do
+    if [ "$file" = "$tarball" ]; then continue; fi
+    if ! cmp -s "$dir/$file" "$images/$file"; then
+      cp "$dir/$file" "$images/$file.tmp"
+      chmod 0600 "$images/$file.tmp"
+      mv "$images/$file.tmp" "$images/$file"
+      echo "hardened-rke2: placed $file in $images"
+    fi
+  done <"$state/artifacts.sha256"
+fi

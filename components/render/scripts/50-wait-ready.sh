@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Step "ready": waits, for a bounded time, until the node has joined: a server has written its token and admin
+# kubeconfig, an agent its kubelet kubeconfig. The next server joins only after this step succeeds on the previous
+# one, so the control plane grows one member at a time.
+set -euo pipefail
+
+state=/var/lib/hardened-rke2
+# shellcheck source=/dev/null
+. "$state/node.env"
+
+unit="rke2-${ROLE}.service"
+case "$ROLE" in
+  server) wanted=(/var/lib/rancher/rke2/server/token /etc/rancher/rke2/rke2.yaml) ;;
+  agent) wanted=(/var/lib/rancher/rke2/agent/kubelet.kubeconfig) ;;
+  *)
+    echo "hardened-rke2: ROLE is '$ROLE' in $state/node.env; allowed: server, agent" >&2
+    exit 1
+    ;;
+esac
+
+deadline=$(($(date +%s) + WAIT_SECONDS))
+while true; do
+  ready=true
+  for f in "${wanted[@]}"; do
+    if [ ! -s "$f" ]; then ready=false; fi
+  done
+  if [ "$ready" = true ] && systemctl is-active --quiet "$unit"; then
+    echo "hardened-rke2: $NODE_NAME is ready"
+    exit 0
+  fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "hardened-rke2: $NODE_NAME is not ready after ${WAIT_SECONDS}s; see 'journalctl -u $unit' on the node" >&2
+    exit 1
+  fi
+  sleep "$POLL_SECONDS"
+done

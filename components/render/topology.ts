@@ -1,0 +1,101 @@
+// Which nodes a spec asks for, in bootstrap order, and the address the cluster registers through.
+import type { ClusterSpec, Role } from "../spec/types";
+
+/** A node as the spec plans it, before any address is known. */
+export interface PlannedNode {
+  /** Unique node name, also the Kubernetes node name. */
+  name: string;
+  role: Role;
+  /** Position in bootstrap order among servers (0 bootstraps the cluster); agents count within their pool. */
+  index: number;
+  /** `server`, an agent pool name, or `agent` for existing hosts. */
+  pool: string;
+  labels: Record<string, string>;
+  taints: string[];
+}
+
+/** A planned node with the address other nodes reach it on. */
+export interface NodeFacts extends PlannedNode {
+  privateAddress: string;
+}
+
+/** Servers first, in join order, then agents. */
+export function planNodes(spec: ClusterSpec): PlannedNode[] {
+  const nodes = spec.nodes;
+  switch (nodes.source) {
+    case "aws": {
+      const servers = Array.from({ length: nodes.servers.count }, (_, i) => ({
+        name: `server-${i}`,
+        role: "server" as const,
+        index: i,
+        pool: "server",
+        labels: {},
+        taints: [],
+      }));
+      const agents = nodes.agentPools.flatMap((pool) =>
+        Array.from({ length: pool.count }, (_, i) => ({
+          name: `${pool.name}-${i}`,
+          role: "agent" as const,
+          index: i,
+          pool: pool.name,
+          labels: pool.labels,
+          taints: pool.taints,
+        })),
+      );
+      return [...servers, ...agents];
+    }
+    case "existing": {
+      let servers = 0;
+      let agents = 0;
+      return nodes.hosts.map((h) => ({
+        name: h.name,
+        role: h.role,
+        index: h.role === "server" ? servers++ : agents++,
+        pool: h.role,
+        labels: h.labels,
+        taints: h.taints,
+      }));
+    }
+    default: {
+      const never: never = nodes;
+      throw new Error(`unknown node source ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** What the offline render writes for an AWS address that exists only after `pulumi up`. */
+export function addressPlaceholder(what: string): string {
+  return `<aws:${what}>`;
+}
+
+/** Nodes with the addresses the render knows: existing hosts' own, placeholders for AWS. */
+export function offlineFacts(spec: ClusterSpec): NodeFacts[] {
+  const nodes = spec.nodes;
+  return planNodes(spec).map((n) => ({
+    ...n,
+    privateAddress:
+      nodes.source === "existing"
+        ? (nodes.hosts.find((h) => h.name === n.name)?.privateAddress ?? n.name)
+        : addressPlaceholder(`${n.name}.private-ip`),
+  }));
+}
+
+/**
+ * The fixed address every joining node and the kubeconfig use: a configured address or load balancer when there is
+ * one, else the first server. `loadBalancerAddress` is the NLB's DNS name on AWS.
+ */
+export function registrationAddress(
+  spec: ClusterSpec,
+  nodes: NodeFacts[],
+  loadBalancerAddress?: string,
+): string {
+  if (spec.nodes.source === "existing" && spec.nodes.registrationAddress !== undefined) {
+    return spec.nodes.registrationAddress;
+  }
+  if (spec.nodes.source === "aws" && spec.nodes.loadBalancer) {
+    return loadBalancerAddress ?? addressPlaceholder("nlb.dns-name");
+  }
+  const first = nodes.find((n) => n.role === "server" && n.index === 0);
+  if (!first) throw new Error("a cluster needs a first server");
+  return first.privateAddress;
+}

@@ -1,0 +1,114 @@
+// Checks the operator's air-gap folder at load time, so a missing file or a wrong checksum is an error in preview
+// (and in `render`), never a half-installed node. The node checks the same sums again before it uses a file.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { AirgapArtifact, Arch } from "./types";
+
+export interface AirgapCheck {
+  problems: string[];
+  /** The checksum lines of the files the install uses, in `sha256sum -c` format. */
+  checksumFile: string;
+  artifacts: AirgapArtifact[];
+}
+
+/** The file names RKE2 publishes for one architecture (rke2 scripts/package-bundle, package-images). */
+export function artifactNames(arch: Arch) {
+  return {
+    tarball: `rke2.linux-${arch}.tar.gz`,
+    checksums: `sha256sum-${arch}.txt`,
+    /** Core images plus Canal, the default CNI. */
+    coreImages: [`rke2-images.linux-${arch}.tar.zst`, `rke2-images.linux-${arch}.tar.gz`],
+    cniImages: (cni: string) => [
+      `rke2-images-${cni}.linux-${arch}.tar.zst`,
+      `rke2-images-${cni}.linux-${arch}.tar.gz`,
+    ],
+  };
+}
+
+/** sha256 of a file, read in chunks so a multi-gigabyte image tarball never sits in memory. */
+export function sha256File(file: string): string {
+  const hash = createHash("sha256");
+  const buf = Buffer.alloc(1 << 20);
+  const fd = fs.openSync(file, "r");
+  try {
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** Parses `sha256sum` output: `<hex>  <name>` (or `<hex> *<name>`) per line. */
+export function parseChecksums(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (m) sums.set(path.basename(m[2]), m[1]);
+  }
+  return sums;
+}
+
+export function checkAirgapFolder(
+  baseDir: string,
+  dir: string,
+  arch: Arch,
+  cni: string,
+  imagesFromRegistry: boolean,
+): AirgapCheck {
+  const abs = path.resolve(baseDir, dir);
+  const names = artifactNames(arch);
+  const result: AirgapCheck = { problems: [], checksumFile: "", artifacts: [] };
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
+    result.problems.push(
+      `${JSON.stringify(dir)} is not a folder (resolved to ${abs}); allowed: a folder holding ` +
+        `${names.tarball}, ${names.checksums} and the image tarballs`,
+    );
+    return result;
+  }
+  const present = new Set(fs.readdirSync(abs));
+  const missing = (file: string) =>
+    `${JSON.stringify(dir)} has no ${file}; allowed: a folder with every RKE2 ${arch} artifact the install needs ` +
+    "(copy it from the RKE2 release page)";
+  if (!present.has(names.checksums)) result.problems.push(missing(names.checksums));
+  if (!present.has(names.tarball)) result.problems.push(missing(names.tarball));
+
+  const files: string[] = [names.tarball];
+  const pick = (candidates: string[]) => candidates.find((c) => present.has(c));
+  const core = pick(names.coreImages);
+  if (core) files.push(core);
+  else if (!imagesFromRegistry) result.problems.push(missing(`${names.coreImages[0]} (or .tar.gz)`));
+  if (cni !== "canal") {
+    const cniImages = pick(names.cniImages(cni));
+    if (cniImages) files.push(cniImages);
+    else if (!imagesFromRegistry) {
+      result.problems.push(missing(`${names.cniImages(cni)[0]} (or .tar.gz), the images of cni ${cni}`));
+    }
+  }
+  if (result.problems.length > 0) return result;
+
+  const sums = parseChecksums(fs.readFileSync(path.join(abs, names.checksums), "utf8"));
+  const lines: string[] = [];
+  for (const file of files) {
+    const listed = sums.get(file);
+    if (listed === undefined) {
+      result.problems.push(
+        `${names.checksums} in ${JSON.stringify(dir)} lists no checksum for ${file}; allowed: ` +
+          "the checksum file published with the same release",
+      );
+      continue;
+    }
+    const actual = sha256File(path.join(abs, file));
+    if (actual !== listed) {
+      result.problems.push(
+        `${file} in ${JSON.stringify(dir)} has sha256 ${actual} but ${names.checksums} lists ` +
+          `${listed}; allowed: the file exactly as released (download it again)`,
+      );
+      continue;
+    }
+    lines.push(`${listed}  ${file}`);
+    result.artifacts.push({ file, sha256: listed, kind: file === names.tarball ? "tarball" : "images" });
+  }
+  result.checksumFile = lines.length > 0 ? `${lines.join("\n")}\n` : "";
+  return result;
+}

@@ -1,0 +1,96 @@
+// Version rules: which CIS `profile` values each RKE2 release accepts, which benchmark its control IDs come
+// from, and which flags a release needs spelled out because RKE2 does not add them itself.
+// Sources are in ../shared/research/FACTS.md §1 and §7 (taken from rancher/rke2's code at each tag).
+
+/** A parsed RKE2 release such as `v1.33.5+rke2r1`. */
+export interface Rke2Version {
+  /** The version string as written in the stack, e.g. `v1.33.5+rke2r1`. */
+  raw: string;
+  major: number;
+  minor: number;
+  patch: number;
+  /** The RKE2 revision (`rke2r1` → 1). */
+  revision: number;
+}
+
+/** Every `profile` value any RKE2 release has accepted. */
+export const ALL_PROFILES = ["cis-1.5", "cis-1.6", "cis-1.23", "cis", "etcd"] as const;
+export type Profile = (typeof ALL_PROFILES)[number];
+
+/** Profiles that make RKE2 enforce the CIS host checks (sysctl, etcd user) and restricted pod security. */
+export const CIS_PROFILES: readonly Profile[] = ["cis-1.5", "cis-1.6", "cis-1.23", "cis"];
+
+/** The oldest Kubernetes minor this product renders for: PodSecurityPolicy left in 1.25 and the product's pod
+ * security comes from the Pod Security Admission configuration file, which RKE2 ≤1.24 does not use. */
+export const OLDEST_SUPPORTED_MINOR = 25;
+
+const VERSION_RE = /^v(\d+)\.(\d+)\.(\d+)\+rke2r(\d+)$/;
+
+/** Parses `v1.33.5+rke2r1`; returns undefined for anything else (pre-releases are not pinned releases). */
+export function parseRke2Version(raw: string): Rke2Version | undefined {
+  const m = VERSION_RE.exec(raw);
+  if (!m) return undefined;
+  const [major, minor, patch, revision] = m.slice(1).map(Number);
+  return { raw, major, minor, patch, revision };
+}
+
+/** First patch of each minor line that accepts the generic `cis` alongside `cis-1.23` (rke2 #4708). */
+const GENERIC_CIS_SINCE: Record<number, number> = { 25: 15, 26: 10, 27: 7, 28: 2, 29: 0 };
+/** First patch of each minor line that accepts `profile: etcd` and drops `cis-1.23` (rke2 #8349). */
+const ETCD_PROFILE_SINCE: Record<number, number> = { 30: 14, 31: 10, 32: 6, 33: 2, 34: 1 };
+
+/**
+ * The `profile` values RKE2 `v` accepts at start. `cis-1.23` on v1.30.0–v1.33.1 passes RKE2's flag validation but
+ * then exits with "cis-1.23 profile is deprecated", so it is not listed as accepted there.
+ */
+export function acceptedProfiles(v: Rke2Version): Profile[] {
+  if (v.major !== 1 || v.minor < 18) return [];
+  if (v.minor <= 19 || (v.minor === 20 && v.patch < 5)) return ["cis-1.5"];
+  if (v.minor <= 24) return ["cis-1.5", "cis-1.6"];
+  if (v.minor <= 29) {
+    return v.patch >= (GENERIC_CIS_SINCE[v.minor] ?? 0) ? ["cis-1.23", "cis"] : ["cis-1.23"];
+  }
+  if (v.minor <= 34) {
+    return v.patch >= (ETCD_PROFILE_SINCE[v.minor] ?? 0) ? ["cis", "etcd"] : ["cis"];
+  }
+  return ["cis", "etcd"];
+}
+
+/** The CIS profile a release should run with when the stack does not name one: the newest CIS value it takes. */
+export function defaultProfile(v: Rke2Version): Profile | undefined {
+  const accepted = acceptedProfiles(v).filter((p) => CIS_PROFILES.includes(p));
+  return accepted[accepted.length - 1];
+}
+
+/** The CIS benchmark whose control IDs apply to a release (kube-bench's auto-detection and RKE2's
+ * self-assessment guides: 1.25 → rke2-cis-1.7, 1.26 → rke2-cis-1.8, then CIS 1.9–1.12). */
+export type Benchmark = "rke2-cis-1.7" | "rke2-cis-1.8" | "cis-1.9" | "cis-1.10" | "cis-1.11" | "cis-1.12";
+
+export function benchmarkFor(v: Rke2Version): Benchmark {
+  if (v.minor <= 25) return "rke2-cis-1.7";
+  if (v.minor === 26) return "rke2-cis-1.8";
+  if (v.minor === 27) return "cis-1.9";
+  if (v.minor === 28) return "cis-1.10";
+  if (v.minor <= 32) return "cis-1.11";
+  return "cis-1.12";
+}
+
+/** First patch per minor line where RKE2 adds `--service-account-extend-token-expiration=false` itself in CIS
+ * mode (rke2 commit 89947de4a); older releases need it through `kube-apiserver-arg`. */
+const EXTEND_TOKEN_FLAG_SINCE: Record<number, number> = { 31: 14, 32: 10, 33: 6, 34: 2 };
+
+export function needsExplicitTokenExpirationFlag(v: Rke2Version): boolean {
+  if (v.minor >= 35) return false;
+  const since = EXTEND_TOKEN_FLAG_SINCE[v.minor];
+  return since === undefined || v.patch < since;
+}
+
+/** First patch per minor line with `disable-default-registry-endpoint` (January 2024 releases; the option comes from
+ * the K3s agent code RKE2 embeds: docs.k3s.io private-registry "Version Gate"). */
+const DISABLE_DEFAULT_ENDPOINT_SINCE: Record<number, number> = { 26: 13, 27: 10, 28: 6, 29: 1 };
+
+export function supportsDisableDefaultRegistryEndpoint(v: Rke2Version): boolean {
+  if (v.minor >= 30) return true;
+  const since = DISABLE_DEFAULT_ENDPOINT_SINCE[v.minor];
+  return since !== undefined && v.patch >= since;
+}
