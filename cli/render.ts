@@ -69,6 +69,12 @@ function writeFile(root: string, file: NodeFile): void {
   fs.chmodSync(target, parseInt(file.mode, 8));
 }
 
+/** Writes a report file (not a node file) with an explicit mode, so the output does not depend on the umask. */
+function writeDoc(target: string, content: string): void {
+  fs.writeFileSync(target, content, { mode: 0o644 });
+  fs.chmodSync(target, 0o644);
+}
+
 function fileTable(files: NodeFile[]): string {
   const rows = files.map(
     (f) =>
@@ -114,7 +120,7 @@ export function writeBundle(spec: ClusterSpec, bundle: Bundle, out: string): Ren
         files++;
       }
       const steps = nb.scripts.map((s, i) => `${i + 1}. \`${s.path}\` (${s.step})`).join("\n");
-      fs.writeFileSync(
+      writeDoc(
         path.join(root, "NODE.md"),
         `# ${nb.node.name} (${nb.node.role})\n\nRegistration address: ${bundle.registration}\n\n` +
           `## Files, written before RKE2 first starts\n\n${fileTable([...nb.files, ...nb.scripts])}\n\n` +
@@ -136,10 +142,10 @@ export function writeBundle(spec: ClusterSpec, bundle: Bundle, out: string): Ren
             `# CIS ${o.control}; applied as ${o.mode === "patch" ? "a patch of the cluster's own object" : "an object the stack owns"}\n${stringify(o.object)}`,
         )
         .join("---\n");
-      fs.writeFileSync(path.join(manifests, `${name}.yaml`), text);
+      writeDoc(path.join(manifests, `${name}.yaml`), text);
     }
-    fs.writeFileSync(path.join(tmp, "CIS.md"), cisMarkdown(spec, bundle));
-    fs.writeFileSync(path.join(tmp, MARKER), "");
+    writeDoc(path.join(tmp, "CIS.md"), cisMarkdown(spec, bundle));
+    writeDoc(path.join(tmp, MARKER), "");
     fs.rmSync(abs, { recursive: true, force: true });
     fs.renameSync(tmp, abs);
     return {

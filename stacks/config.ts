@@ -15,7 +15,9 @@ export { ConfigError } from "../components/spec/validate";
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /** `isConfigSecret` is exported by the SDK's runtime but missing from its type declarations. */
-const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret: (this: void, key: string) => boolean };
+const { isConfigSecret } = runtimeConfig as unknown as {
+  isConfigSecret: (this: void, key: string) => boolean;
+};
 
 /** Loads the spec inside a Pulumi program (`pulumi up`/`preview`, or mocks with PULUMI_CONFIG). */
 export function loadClusterSpec(): ClusterSpec {

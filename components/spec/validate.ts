@@ -349,11 +349,11 @@ function parseNodes(problems: Problems, raw: unknown): AwsNodes | ExistingNodes 
 
 /** etcd needs a majority of servers to agree, so 2 servers tolerate no more failures than 1 and any even count
  * only adds risk: allowed counts are 1 (no HA) or an odd number from 3. */
-function serverCountProblem(count: number): string | undefined {
+function serverCountProblem(count: number, what: string): string | undefined {
   if (count >= 1 && count % 2 === 1) return undefined;
   const why =
     count < 1 ? "a cluster needs at least one server" : "an even count adds no etcd fault tolerance";
-  return `${count} ${count < 1 ? "is too few" : "is even"} (${why}); allowed: 1, 3, 5 or 7`;
+  return `${what} ${count}, ${count < 1 ? "too few" : "an even count"} (${why}); allowed: 1, 3, 5 or 7`;
 }
 
 function checkPublic(
@@ -377,7 +377,7 @@ function checkPublic(
 
 function buildAwsNodes(problems: Problems, n: RawAwsNodes): AwsNodes | undefined {
   const before = problems.list.length;
-  const countProblem = serverCountProblem(n.servers.count);
+  const countProblem = serverCountProblem(n.servers.count, "the server count is");
   if (countProblem) problems.add(["nodes", "servers", "count"], countProblem);
   const hasSubnets = n.subnetIds !== undefined || n.vpcId !== undefined;
   if (hasSubnets && n.vpcCidr !== undefined) {
@@ -436,8 +436,8 @@ function buildAwsNodes(problems: Problems, n: RawAwsNodes): AwsNodes | undefined
 
 function buildExistingNodes(problems: Problems, n: RawExistingNodes): ExistingNodes | undefined {
   const servers = n.hosts.filter((h) => h.role === "server").length;
-  const countProblem = serverCountProblem(servers);
-  if (countProblem) problems.add(["nodes", "hosts"], `the hosts with role server number ${countProblem}`);
+  const countProblem = serverCountProblem(servers, "the number of hosts with role server is");
+  if (countProblem) problems.add(["nodes", "hosts"], countProblem);
   const names = new Set<string>();
   n.hosts.forEach((h, i) => {
     if (names.has(h.name))
@@ -555,7 +555,7 @@ function buildRegistries(
     if (!m.endpoints || m.endpoints.length === 0) {
       problems.add(
         ["registries", "mirrors", name, "endpoints"],
-        `${fmt(m.endpoints)} gives the mirror no endpoint; ` +
+        `${m.endpoints === undefined ? "missing" : "[] is empty"}: the mirror has no endpoint; ` +
           "allowed: at least one URL such as https://registry.example.com:5000",
       );
       continue;
