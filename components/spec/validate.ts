@@ -1,6 +1,9 @@
 // Turns the raw `hardened-rke2:cluster` value into a ClusterSpec, or throws a ConfigError listing every problem at
 // once. Each top-level field is parsed on its own, so one bad field never hides the problems of another, and each
 // cross-field rule runs whenever the fields it reads parsed.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { checkAirgapFolder } from "./artifacts";
 import { isOpenToAll, overlaps, parseIpv4Cidr } from "./net";
@@ -245,6 +248,7 @@ export function buildClusterSpec(raw: unknown, ctx: LoadContext): ClusterSpec {
   checkExemptions(problems, f.podSecurity?.exemptions ?? []);
   const install = f.install && buildInstall(problems, f.install, ctx, f.cni, registries);
   checkSecrets(problems, secrets, ctx);
+  checkOperatorFiles(problems, ctx, f.audit?.policyFile, f.registries, f.etcdSnapshots);
 
   if (
     problems.list.length > 0 ||
@@ -712,4 +716,71 @@ function checkSecrets(problems: Problems, secrets: SecretRef[], ctx: LoadContext
       );
     }
   }
+}
+
+function readOperatorFile(
+  problems: Problems,
+  where: Path,
+  ctx: LoadContext,
+  file: string,
+): string | undefined {
+  const abs = path.resolve(ctx.baseDir, file);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+    problems.add(
+      where,
+      `${fmt(file)} is not a readable file (resolved to ${abs}); allowed: a path relative to ${ctx.baseDir} or absolute`,
+    );
+    return undefined;
+  }
+  return fs.readFileSync(abs, "utf8");
+}
+
+/** An audit policy that logs nothing is RKE2's own empty default, which CIS 3.2.1 exists to catch. */
+function auditPolicyProblem(text: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return `is not YAML (${(err as Error).message.split("\n")[0]}); allowed: an audit.k8s.io/v1 Policy`;
+  }
+  const policy = doc as { apiVersion?: unknown; kind?: unknown; rules?: { level?: unknown }[] } | null;
+  if (policy?.apiVersion !== "audit.k8s.io/v1" || policy.kind !== "Policy") {
+    return "is not an audit policy; allowed: apiVersion audit.k8s.io/v1, kind Policy";
+  }
+  if (!Array.isArray(policy.rules) || !policy.rules.some((r) => r.level !== "None")) {
+    return "logs nothing (every rule is level None, like RKE2's empty default); allowed: a policy with at least one rule at Metadata or above (CIS 3.2.1)";
+  }
+  return undefined;
+}
+
+/** Operator files named in the config exist; private keys are only looked for when they will be read (pulumi up). */
+function checkOperatorFiles(
+  problems: Problems,
+  ctx: LoadContext,
+  auditPolicyFile: string | undefined,
+  registries: RawRegistries | undefined,
+  snapshots: RawEtcdSnapshots | undefined,
+) {
+  if (auditPolicyFile !== undefined) {
+    const text = readOperatorFile(problems, ["audit", "policyFile"], ctx, auditPolicyFile);
+    const problem = text === undefined ? undefined : auditPolicyProblem(text);
+    if (problem) problems.add(["audit", "policyFile"], `${fmt(auditPolicyFile)} ${problem}`);
+  }
+  for (const [host, c] of Object.entries(registries?.configs ?? {})) {
+    const where: Path = ["registries", "configs", host, "tls"];
+    if (c.tls?.caFile !== undefined) readOperatorFile(problems, [...where, "caFile"], ctx, c.tls.caFile);
+    if (c.tls?.certFile !== undefined)
+      readOperatorFile(problems, [...where, "certFile"], ctx, c.tls.certFile);
+    if (c.tls?.keyFile !== undefined && ctx.requireSecrets) {
+      readOperatorFile(problems, [...where, "keyFile"], ctx, c.tls.keyFile);
+    }
+    if ((c.tls?.certFile === undefined) !== (c.tls?.keyFile === undefined)) {
+      problems.add(
+        where,
+        "names only one of certFile and keyFile; allowed: both (client certificate auth) or neither",
+      );
+    }
+  }
+  const ca = snapshots?.s3?.endpointCaFile;
+  if (ca !== undefined) readOperatorFile(problems, ["etcdSnapshots", "s3", "endpointCaFile"], ctx, ca);
 }

@@ -343,3 +343,40 @@ describe("valid configs", () => {
     expect(s.registries.disableDefaultEndpoint).toBe(true);
   });
 });
+
+describe("operator files named in the config", () => {
+  it("refuses an audit policy that logs nothing, and files that do not exist", () => {
+    const dir = tmpDir();
+    fs.writeFileSync(
+      path.join(dir, "empty-policy.yaml"),
+      "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: None\n",
+    );
+    const c = withChange(existingConfig, (c) => {
+      c.audit = { policyFile: "empty-policy.yaml" };
+      c.registries = {
+        configs: { "r.example": { tls: { caFile: "missing-ca.crt", certFile: "missing.crt" } } },
+      };
+    });
+    expect(problemsOf(c, context({ baseDir: dir }))).toEqual([
+      'cluster.audit.policyFile: "empty-policy.yaml" logs nothing (every rule is level None, like RKE2\'s empty ' +
+        "default); allowed: a policy with at least one rule at Metadata or above (CIS 3.2.1)",
+      `cluster.registries.configs["r.example"].tls.caFile: "missing-ca.crt" is not a readable file (resolved to ${dir}/missing-ca.crt); allowed: a path relative to ${dir} or absolute`,
+      `cluster.registries.configs["r.example"].tls.certFile: "missing.crt" is not a readable file (resolved to ${dir}/missing.crt); allowed: a path relative to ${dir} or absolute`,
+      'cluster.registries.configs["r.example"].tls: names only one of certFile and keyFile; allowed: both (client certificate auth) or neither',
+    ]);
+  });
+
+  it("accepts an operator audit policy that logs", () => {
+    const dir = tmpDir();
+    fs.writeFileSync(
+      path.join(dir, "policy.yaml"),
+      "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: RequestResponse\n",
+    );
+    expect(
+      problemsOf(
+        withChange(existingConfig, (c) => (c.audit = { policyFile: "policy.yaml" })),
+        context({ baseDir: dir }),
+      ),
+    ).toEqual([]);
+  });
+});
