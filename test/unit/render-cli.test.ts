@@ -102,7 +102,7 @@ describe("render command", () => {
       configs: {
         "r.example:5000": {
           auth: { username: "u", passwordSecret: "registryPassword" },
-          tls: { caFile: "ca.crt", keyFile: "client.key" },
+          tls: { caFile: "ca.crt", certFile: "client.crt", keyFile: "client.key" },
         },
       },
     };
