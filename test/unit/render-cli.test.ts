@@ -93,6 +93,10 @@ describe("render command", () => {
       "-----BEGIN CERTIFICATE-----\nPUBLIC-CA\n-----END CERTIFICATE-----\n",
     );
     fs.writeFileSync(
+      path.join(dir, "client.crt"),
+      "-----BEGIN CERTIFICATE-----\nPUBLIC-CLIENT\n-----END CERTIFICATE-----\n",
+    );
+    fs.writeFileSync(
       path.join(dir, "client.key"),
       "-----BEGIN PRIVATE KEY-----\nPLANTED-CLIENT-KEY-91c3\n-----END PRIVATE KEY-----\n",
     );
