@@ -103,3 +103,24 @@ export function loadStackFileSpec(file: string, options: OfflineOptions = {}): C
 export function stackFilePath(env: string): string {
   return path.join(PROJECT_DIR, "stacks", `Pulumi.${env}.yaml`);
 }
+
+export interface StackSecrets {
+  sshPrivateKey: pulumi.Output<string>;
+  clusterToken?: pulumi.Output<string>;
+  /** Every other secret key the spec references, by key. */
+  secrets: Record<string, pulumi.Output<string>>;
+}
+
+/** Reads every secret the spec references, each a secret Output from birth. */
+export function loadStackSecrets(spec: ClusterSpec): StackSecrets {
+  const secrets: Record<string, pulumi.Output<string>> = {};
+  for (const ref of spec.secrets) {
+    if (ref.key === "sshPrivateKey" || ref.key === "clusterToken") continue;
+    secrets[ref.key] = secretConfig(ref.key);
+  }
+  return {
+    sshPrivateKey: secretConfig("sshPrivateKey"),
+    clusterToken: optionalSecretConfig("clusterToken"),
+    secrets,
+  };
+}

@@ -1,0 +1,147 @@
+// One node's bootstrap: the rendered files, then the hardening and install steps, each a remote command that runs a
+// static script and re-runs only when its own inputs change (content hashes as triggers).
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { PATHS, type NodeFile } from "../render/files";
+import type { RenderInputs } from "../render/inputs";
+import { renderNode, type NodeBundle, type Step } from "../render/node";
+import type { NodeFacts } from "../render/topology";
+import type { Node } from "../nodes/types";
+import type { ClusterSpec } from "../spec/types";
+import { PLACE_FILES_SCRIPT, digest, embeddedScriptAsRoot, fileRecords, runAsRoot } from "./remote";
+
+/** How long SSH may keep failing while a machine boots: 60 attempts of at most 10 s each. */
+export const DIAL_ERROR_LIMIT = 60;
+export const PER_DIAL_TIMEOUT = 10;
+
+export interface NodeBootstrapArgs {
+  spec: ClusterSpec;
+  node: Node;
+  registrationAddress: pulumi.Output<string>;
+  /** Renders with the real secret values: its result becomes a secret input (the files step's stdin). */
+  secretInputs: pulumi.Output<RenderInputs>;
+  /** Renders with placeholders: its digests are plain, so the steps that hold no secret keep plain triggers. */
+  plainInputs: RenderInputs;
+  /** The node starts RKE2 only after these (the previous server's readiness, or the first server's). */
+  startAfter: pulumi.Resource[];
+  /** Air-gap artifacts on the operator's machine: file name → local path. */
+  artifacts: { file: string; localPath: string; sha256: string }[];
+}
+
+/** The files each step reads, so its trigger changes exactly when they do. */
+function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
+  const pick = (...paths: string[]) => files.filter((f) => paths.includes(f.path));
+  switch (step) {
+    case "sysctl":
+      return pick(PATHS.sysctl);
+    case "etcd-user":
+      return [];
+    case "install":
+      return pick(PATHS.nodeEnv, PATHS.artifactSums);
+    case "start":
+    case "ready":
+      // Everything RKE2 reads at start: a change to any of them needs a restart.
+      return files;
+    default: {
+      const never: never = step;
+      throw new Error(`unknown step ${String(never)}`);
+    }
+  }
+}
+
+export class NodeBootstrap extends pulumi.ComponentResource {
+  /** The last step: the node has joined. */
+  readonly ready: command.remote.Command;
+  /** Every step in order, by name. */
+  readonly steps: Record<string, pulumi.Resource>;
+
+  constructor(name: string, args: NodeBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rke2:bootstrap:NodeBootstrap", name, {}, opts);
+    const { spec, node } = args;
+    const facts = (address: string): NodeFacts => ({ ...node, privateAddress: address });
+    const plain: pulumi.Output<NodeBundle> = pulumi
+      .all([node.privateAddress, args.registrationAddress])
+      .apply(([address, registration]) => renderNode(spec, facts(address), registration, args.plainInputs));
+    const real: pulumi.Output<NodeBundle> = pulumi
+      .all([node.privateAddress, args.registrationAddress, args.secretInputs])
+      .apply(([address, registration, inputs]) => renderNode(spec, facts(address), registration, inputs));
+
+    const connection: command.types.input.remote.ConnectionArgs = {
+      host: node.connection.host,
+      port: node.connection.port,
+      user: node.connection.user,
+      hostKey: node.connection.hostKey,
+      privateKey: node.connection.privateKey,
+      dialErrorLimit: DIAL_ERROR_LIMIT,
+      perDialTimeout: PER_DIAL_TIMEOUT,
+    };
+    const base = { parent: this };
+    const steps: Record<string, pulumi.Resource> = {};
+
+    // The files carry the token and any registry or S3 credentials: stdin and the trigger are secrets.
+    const files = new command.remote.Command(
+      `${name}-files`,
+      {
+        connection,
+        create: embeddedScriptAsRoot(PLACE_FILES_SCRIPT),
+        stdin: pulumi.secret(real.apply((b) => fileRecords([...b.files, ...b.scripts]))),
+        triggers: [pulumi.secret(real.apply((b) => digest([...b.files, ...b.scripts])))],
+      },
+      { ...base, dependsOn: node.machine ? [node.machine] : [] },
+    );
+    steps.files = files;
+
+    const copies = args.artifacts.map(
+      (a) =>
+        new command.remote.CopyToRemote(
+          `${name}-artifact-${a.file}`,
+          {
+            connection,
+            source: new pulumi.asset.FileAsset(a.localPath),
+            remotePath: `${PATHS.artifactsDir}/${a.file}`,
+            // The checksum, not the path: the same file is never sent twice, a changed one always is.
+            triggers: [a.sha256],
+          },
+          { ...base, dependsOn: [files] },
+        ),
+    );
+    copies.forEach((c, i) => (steps[`artifact-${args.artifacts[i].file}`] = c));
+
+    let previous: pulumi.Resource[] = [files];
+    let last: command.remote.Command | undefined;
+    const plainScripts = plain.apply((b) => b.scripts);
+    for (const step of ["sysctl", "etcd-user", "install", "start", "ready"] as const) {
+      if (step === "etcd-user" && node.role !== "server") continue;
+      const script = plainScripts.apply((scripts) => {
+        const s = scripts.find((x) => x.step === step);
+        if (!s) throw new Error(`node ${node.name} has no script for step ${step}`);
+        return s;
+      });
+      const readsSecrets = step === "start" || step === "ready";
+      const trigger = readsSecrets
+        ? pulumi.secret(
+            pulumi
+              .all([real, script])
+              .apply(([b, s]) => digest([s, ...stepInputs(step, [...b.files, ...b.scripts])])),
+          )
+        : pulumi.all([plain, script]).apply(([b, s]) => digest([s, ...stepInputs(step, b.files)]));
+      const dependsOn = [
+        ...previous,
+        ...(step === "install" ? copies : []),
+        ...(step === "start" ? args.startAfter : []),
+      ];
+      const cmd = new command.remote.Command(
+        `${name}-${step}`,
+        { connection, create: script.apply((s) => runAsRoot(s.path)), triggers: [trigger] },
+        { ...base, dependsOn },
+      );
+      steps[step] = cmd;
+      previous = [cmd];
+      last = cmd;
+    }
+    if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
+    this.ready = last;
+    this.steps = steps;
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,61 @@
+// How bootstrap steps run on a node, as static command strings: no value is ever interpolated into shell. Values
+// reach the node as rendered files (through the files step's standard input) and scripts read them from there.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { PATHS, sha256, type NodeFile } from "../render/files";
+
+export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
+
+/** Runs a script already on the node as root: directly when SSH logs in as root, else through non-interactive sudo
+ * (a sudo that asks for a password fails at once instead of hanging). */
+export function runAsRoot(scriptPath: string): string {
+  if (!/^\/[A-Za-z0-9/._-]+$/.test(scriptPath)) throw new Error(`unsafe script path ${scriptPath}`);
+  return `if [ "$(id -u)" -eq 0 ]; then exec ${scriptPath}; else exec sudo -n ${scriptPath}; fi`;
+}
+
+/**
+ * Runs a static script shipped inside the command itself (base64, so no quoting can break it) as root, leaving
+ * standard input free for the script's data. The base64 text is a constant of the product, not a value.
+ */
+export function embeddedScriptAsRoot(script: string): string {
+  const b64 = Buffer.from(script).toString("base64");
+  return (
+    `script="$(printf '%s' '${b64}' | base64 -d)"; ` +
+    `if [ "$(id -u)" -eq 0 ]; then exec bash -c "$script"; else exec sudo -n bash -c "$script"; fi`
+  );
+}
+
+/** The files step's standard input: one record per file, `<path> <mode> <owner> <group> <base64>`. */
+export function fileRecords(files: NodeFile[]): string {
+  return files
+    .map((f) => {
+      for (const field of [f.path, f.mode, f.owner, f.group]) {
+        if (/\s/.test(field) || field === "")
+          throw new Error(`file field ${JSON.stringify(field)} cannot be sent`);
+      }
+      return `${f.path} ${f.mode} ${f.owner} ${f.group} ${Buffer.from(f.content).toString("base64")}`;
+    })
+    .join("\n")
+    .concat("\n");
+}
+
+/** A digest of files (paths, modes, owners, contents): the trigger that re-runs a step when its inputs change. */
+export function digest(files: NodeFile[]): string {
+  return sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.owner}\0${f.group}\0${f.content}`).join("\0\0"));
+}
+
+/** Reads the admin kubeconfig as root. Its output is a secret: the command runs with logging off. */
+export const READ_KUBECONFIG = `if [ "$(id -u)" -eq 0 ]; then exec cat ${PATHS.kubeconfig}; else exec sudo -n cat ${PATHS.kubeconfig}; fi`;
+
+/** Points RKE2's admin kubeconfig (written for https://127.0.0.1:6443) at the registration address. */
+export function rewriteKubeconfig(kubeconfig: string, registration: string): string {
+  const doc = parse(kubeconfig) as {
+    clusters?: { name?: string; cluster?: { server?: string } }[];
+  };
+  if (!doc?.clusters?.length) throw new Error("the kubeconfig read from the first server has no cluster");
+  for (const c of doc.clusters) {
+    if (c.cluster) c.cluster.server = `https://${registration}:6443`;
+  }
+  return stringify(doc);
+}

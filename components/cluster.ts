@@ -1,0 +1,166 @@
+// HardenedCluster: nodes from the chosen source, each bootstrapped with the rendered files and scripts in the right
+// order (first server, then the other servers one at a time, agents in parallel after the first server), and the
+// admin kubeconfig read back from the first server as a secret.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { NodeBootstrap } from "./bootstrap/node";
+import { GeneratedToken } from "./bootstrap/generated";
+import { READ_KUBECONFIG, rewriteKubeconfig } from "./bootstrap/remote";
+import { controlMap } from "./render/cis";
+import { placeholderInputs, type RenderInputs } from "./render/inputs";
+import { AwsNodeSource } from "./nodes/aws";
+import { existingNodes } from "./nodes/existing";
+import type { NodeSet } from "./nodes/types";
+import type { ClusterSpec } from "./spec/types";
+
+export interface HardenedClusterArgs {
+  /** The validated spec (stacks/config.ts). */
+  spec: ClusterSpec;
+  /** The operator's SSH private key (secret config `sshPrivateKey`). */
+  sshPrivateKey: pulumi.Output<string>;
+  /** The cluster token when the stack sets `clusterToken`; generated (and kept in state as a secret) when unset. */
+  clusterToken?: pulumi.Output<string>;
+  /** Every other secret config value the spec references (registry passwords, S3 keys), by key. */
+  secrets: Record<string, pulumi.Output<string>>;
+  /** What relative operator file paths in the spec resolve against. */
+  baseDir: string;
+}
+
+export class HardenedCluster extends pulumi.ComponentResource {
+  /** The admin kubeconfig, pointing at the registration address. A secret. */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** `https://<registration address>:6443`. */
+  readonly apiEndpoint: pulumi.Output<string>;
+  /** Node names, roles and private addresses. */
+  readonly nodeList: pulumi.Output<{ name: string; role: string; address: string }[]>;
+  /** The CIS control map of this stack. */
+  readonly cisControls: { id: string; means: string; where: string }[];
+  /** Each node's bootstrap, in node order. */
+  readonly bootstraps: NodeBootstrap[];
+
+  constructor(name: string, args: HardenedClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rke2:index:HardenedCluster", name, {}, opts);
+    const { spec } = args;
+    const parent = { parent: this };
+
+    const nodeSet: NodeSet =
+      spec.nodes.source === "aws"
+        ? new AwsNodeSource(
+            `${name}-nodes`,
+            { spec, source: spec.nodes, privateKey: args.sshPrivateKey },
+            parent,
+          )
+        : existingNodes(spec, spec.nodes, args.sshPrivateKey);
+
+    const token = args.clusterToken ?? new GeneratedToken(`${name}-token`, parent).value;
+    const secretInputs = secretRenderInputs(token, args.secrets, args.baseDir);
+    const plainInputs = placeholderInputs(args.baseDir);
+    const artifacts =
+      spec.install.mode === "airgap"
+        ? spec.install.artifacts.map((a) => ({
+            file: a.file,
+            sha256: a.sha256,
+            localPath: path.resolve(
+              args.baseDir,
+              (spec.install as { artifactsDir: string }).artifactsDir,
+              a.file,
+            ),
+          }))
+        : [];
+
+    const bootstraps: NodeBootstrap[] = [];
+    let previousServer: NodeBootstrap | undefined;
+    let firstServer: NodeBootstrap | undefined;
+    for (const node of nodeSet.nodes) {
+      // Servers join one at a time (etcd adds one member at a time); agents join in parallel after the first server.
+      const startAfter =
+        node.role === "server"
+          ? previousServer
+            ? [previousServer.ready]
+            : []
+          : firstServer
+            ? [firstServer.ready]
+            : [];
+      const b = new NodeBootstrap(
+        `${name}-${node.name}`,
+        {
+          spec,
+          node,
+          registrationAddress: nodeSet.registrationAddress,
+          secretInputs,
+          plainInputs,
+          startAfter,
+          artifacts,
+        },
+        parent,
+      );
+      bootstraps.push(b);
+      if (node.role === "server") {
+        previousServer = b;
+        firstServer ??= b;
+      }
+    }
+    if (!firstServer) throw new Error("a cluster needs a first server");
+    const first = nodeSet.nodes[0];
+
+    const read = new command.remote.Command(
+      `${name}-kubeconfig`,
+      {
+        connection: {
+          host: first.connection.host,
+          port: first.connection.port,
+          user: first.connection.user,
+          hostKey: first.connection.hostKey,
+          privateKey: first.connection.privateKey,
+        },
+        create: READ_KUBECONFIG,
+        // The kubeconfig holds the admin client key: never logged, stored only as a secret.
+        logging: "none",
+      },
+      { ...parent, dependsOn: [firstServer.ready], additionalSecretOutputs: ["stdout", "stderr"] },
+    );
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([read.stdout, nodeSet.registrationAddress]).apply(([k, r]) => rewriteKubeconfig(k, r)),
+    );
+    this.apiEndpoint = pulumi.interpolate`https://${nodeSet.registrationAddress}:6443`;
+    this.nodeList = pulumi.all(
+      nodeSet.nodes.map((n) =>
+        n.privateAddress.apply((address) => ({ name: n.name, role: n.role, address })),
+      ),
+    );
+    this.cisControls = controlMap(spec).map((c) => ({ id: c.id, means: c.means, where: c.where }));
+    this.bootstraps = bootstraps;
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      apiEndpoint: this.apiEndpoint,
+      nodeList: this.nodeList,
+    });
+  }
+}
+
+/** RenderInputs over the real secret values, resolved once for every node. */
+function secretRenderInputs(
+  token: pulumi.Output<string>,
+  secrets: Record<string, pulumi.Output<string>>,
+  baseDir: string,
+): pulumi.Output<RenderInputs> {
+  const keys = Object.keys(secrets);
+  return pulumi.all([token, ...keys.map((k) => secrets[k])]).apply(([tokenValue, ...values]) => {
+    const byKey = new Map<string, string>([
+      ["clusterToken", tokenValue],
+      ...keys.map((k, i): [string, string] => [k, values[i]]),
+    ]);
+    const read = (p: string) => fs.readFileSync(path.resolve(baseDir, p), "utf8");
+    return {
+      secret: (key: string) => {
+        const value = byKey.get(key);
+        if (value === undefined) throw new Error(`secret config key ${key} was not loaded`);
+        return value;
+      },
+      file: read,
+      secretFile: read,
+    };
+  });
+}

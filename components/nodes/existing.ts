@@ -1,0 +1,38 @@
+// Node source "existing": machines the operator already has (on-premises, air-gapped sites), reached over SSH with
+// the host keys pinned in the stack. Creates no resource.
+import * as pulumi from "@pulumi/pulumi";
+import type { ExistingNodes } from "../spec/types";
+import type { ClusterSpec } from "../spec/types";
+import { planNodes } from "../render/topology";
+import type { NodeSet } from "./types";
+
+export function existingNodes(
+  spec: ClusterSpec,
+  source: ExistingNodes,
+  privateKey: pulumi.Output<string>,
+): NodeSet {
+  const nodes = planNodes(spec).map((planned) => {
+    const host = source.hosts.find((h) => h.name === planned.name);
+    if (!host) throw new Error(`planned node ${planned.name} has no host entry`);
+    return {
+      ...planned,
+      privateAddress: pulumi.output(host.privateAddress),
+      connection: {
+        host: pulumi.output(host.address),
+        port: host.port,
+        user: host.user,
+        hostKey: pulumi.output(host.hostKey),
+        privateKey,
+      },
+    };
+  });
+  const first = nodes.find((n) => n.role === "server" && n.index === 0);
+  if (!first) throw new Error("a cluster needs a first server");
+  return {
+    nodes,
+    registrationAddress:
+      source.registrationAddress !== undefined
+        ? pulumi.output(source.registrationAddress)
+        : first.privateAddress,
+  };
+}

@@ -1,0 +1,107 @@
+// Pure network rules for the AWS node source: the ports RKE2 needs (docs: install/requirements) and which security
+// group may reach which. Kept apart from the resources so the exact rules are table-tested.
+import type { AwsNodes, Cni } from "../spec/types";
+import { parseIpv4Cidr } from "../spec/net";
+
+export type Group = "server" | "agent" | "nlb";
+
+export interface Rule {
+  /** The group the rule admits traffic into. */
+  to: Group;
+  protocol: "tcp" | "udp" | "icmp";
+  fromPort: number;
+  toPort: number;
+  /** Where traffic may come from: another group of the cluster, or an address range. */
+  from: { group: Group } | { cidr: string };
+  description: string;
+}
+
+/** Ports each CNI needs between nodes (RKE2 requirements page). VXLAN is never opened beyond the cluster. */
+export function cniPorts(cni: Cni): Omit<Rule, "to" | "from">[] {
+  switch (cni) {
+    case "canal":
+      return [
+        { protocol: "udp", fromPort: 8472, toPort: 8472, description: "canal VXLAN" },
+        { protocol: "tcp", fromPort: 9099, toPort: 9099, description: "canal health checks" },
+        { protocol: "udp", fromPort: 51820, toPort: 51821, description: "canal WireGuard" },
+      ];
+    case "calico":
+      return [
+        { protocol: "tcp", fromPort: 179, toPort: 179, description: "calico BGP" },
+        { protocol: "udp", fromPort: 4789, toPort: 4789, description: "calico VXLAN" },
+        { protocol: "tcp", fromPort: 5473, toPort: 5473, description: "calico Typha" },
+        { protocol: "tcp", fromPort: 9098, toPort: 9099, description: "calico Typha and node health" },
+      ];
+    case "cilium":
+      return [
+        { protocol: "icmp", fromPort: 8, toPort: 0, description: "cilium health (ICMP echo)" },
+        { protocol: "tcp", fromPort: 4240, toPort: 4240, description: "cilium health checks" },
+        { protocol: "udp", fromPort: 8472, toPort: 8472, description: "cilium VXLAN" },
+        { protocol: "udp", fromPort: 51871, toPort: 51871, description: "cilium WireGuard" },
+      ];
+    default: {
+      const never: never = cni;
+      throw new Error(`unknown cni ${String(never)}`);
+    }
+  }
+}
+
+const tcp = (port: number, toPort = port) => ({ protocol: "tcp" as const, fromPort: port, toPort });
+
+/**
+ * Every ingress rule of the cluster's security groups. SSH comes only from the operator ranges; the API and the
+ * registration port from the operator ranges and the cluster; etcd only between servers; kubelet, NodePorts and the
+ * CNI only inside the cluster. With a load balancer the servers take 6443/9345 from the NLB's own group, and the NLB
+ * takes them from the operator ranges and the nodes.
+ */
+export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
+  const rules: Rule[] = [];
+  const nodeGroups: Group[] = ["server", "agent"];
+  for (const to of nodeGroups) {
+    for (const cidr of src.sshCidrs)
+      rules.push({ to, ...tcp(22), from: { cidr }, description: "SSH from the operator" });
+  }
+  const apiEntry: Group = src.loadBalancer ? "nlb" : "server";
+  for (const port of [6443, 9345]) {
+    const what = port === 6443 ? "Kubernetes API" : "RKE2 registration";
+    for (const cidr of src.apiCidrs)
+      rules.push({ to: apiEntry, ...tcp(port), from: { cidr }, description: `${what} from the operator` });
+    for (const group of nodeGroups)
+      rules.push({ to: "server", ...tcp(port), from: { group }, description: `${what} from ${group}s` });
+    if (src.loadBalancer) {
+      for (const group of nodeGroups)
+        rules.push({ to: "nlb", ...tcp(port), from: { group }, description: `${what} from ${group}s` });
+      rules.push({
+        to: "server",
+        ...tcp(port),
+        from: { group: "nlb" },
+        description: `${what} through the load balancer`,
+      });
+    }
+  }
+  rules.push({
+    to: "server",
+    ...tcp(2379, 2381),
+    from: { group: "server" },
+    description: "etcd client, peer and metrics between servers",
+  });
+  for (const to of nodeGroups) {
+    for (const group of nodeGroups) {
+      rules.push({ to, ...tcp(10250), from: { group }, description: `kubelet from ${group}s` });
+      rules.push({ to, ...tcp(30000, 32767), from: { group }, description: `NodePorts from ${group}s` });
+      for (const p of cniPorts(cni))
+        rules.push({ to, ...p, from: { group }, description: `${p.description} from ${group}s` });
+    }
+  }
+  return rules;
+}
+
+/** The /20 subnets of a new VPC: public subnets first, private ones from index 8 (room for 8 zones each). */
+export function subnetCidr(vpcCidr: string, index: number): string {
+  const net = parseIpv4Cidr(vpcCidr);
+  if (!net || net.prefix > 20)
+    throw new Error(`vpcCidr ${vpcCidr} must be a /20 or larger to hold the subnets`);
+  const base = net.base + index * 2 ** 12;
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256);
+  return `${octets.join(".")}/20`;
+}

@@ -1,0 +1,29 @@
+// The one node shape every node source yields, whatever created the machine.
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlannedNode } from "../render/topology";
+
+/** How the bootstrap reaches a node over SSH. The host key is always pinned. */
+export interface SshConnection {
+  host: pulumi.Output<string>;
+  port: number;
+  user: string;
+  /** The host's public key, `<type> <base64>`: the command provider refuses any other key. */
+  hostKey: pulumi.Output<string>;
+  /** The operator's private key (a secret). */
+  privateKey: pulumi.Output<string>;
+}
+
+export interface Node extends PlannedNode {
+  /** The address other nodes reach this one on. */
+  privateAddress: pulumi.Output<string>;
+  connection: SshConnection;
+  /** What must exist before SSH can work (the instance), for `dependsOn`. */
+  machine?: pulumi.CustomResource;
+}
+
+export interface NodeSet {
+  /** Servers first in join order, then agents. */
+  nodes: Node[];
+  /** The fixed address joining nodes and the kubeconfig use. */
+  registrationAddress: pulumi.Output<string>;
+}

@@ -1,0 +1,171 @@
+// Runs the whole Pulumi program (index.ts) under pulumi.runtime.setMocks with a stack's config, recording every
+// resource with its inputs and the dependencies the engine would receive. What mocks cannot prove: that AWS accepts
+// the inputs, that a command runs on a host, or that the engine orders execution by these dependencies (the
+// end-to-end run does those).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { REPO } from "./spec";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  /** Names of the resources this one depends on (engine-level dependencies). */
+  dependsOn: string[];
+}
+
+export interface ProgramRun {
+  resources: Recorded[];
+  outputs: Record<string, unknown>;
+  byName(name: string): Recorded;
+  ofType(type: string): Recorded[];
+}
+
+/** Test values for the secret config keys; plain strings a test can grep for. */
+export const TEST_SECRETS: Record<string, string> = {
+  sshPrivateKey:
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nPLANTED-SSH-KEY-0d1e\n-----END OPENSSH PRIVATE KEY-----\n",
+  registryPassword: "PLANTED-REGISTRY-PASSWORD-77aa",
+  etcdS3AccessKey: "PLANTED-S3-ACCESS-5b0c",
+  etcdS3SecretKey: "PLANTED-S3-SECRET-3f9e",
+};
+
+export const FAKE_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+  - name: default
+    cluster:
+      certificate-authority-data: Q0E=
+      server: https://127.0.0.1:6443
+contexts:
+  - name: default
+    context: { cluster: default, user: default }
+current-context: default
+users:
+  - name: default
+    user:
+      client-certificate-data: Q0VSVA==
+      client-key-data: UExBTlRFRC1BRE1JTi1LRVk=
+`;
+
+function state(type: string, name: string, inputs: Record<string, any>, n: number): Record<string, unknown> {
+  switch (type) {
+    case "aws:ec2/instance:Instance":
+      return { privateIp: `10.0.0.${10 + n}`, publicIp: `198.51.100.${10 + n}` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { dnsName: `${name}.elb.example`, arn: `arn:${name}` };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { arn: `arn:${name}` };
+    case "aws:ec2/vpc:Vpc":
+      return { cidrBlock: inputs.cidrBlock };
+    case "aws:ec2/keyPair:KeyPair":
+      return { keyName: name };
+    case "pulumi-nodejs:dynamic/hardened-rke2:GeneratedHostKey":
+    case "pulumi-nodejs:dynamic/hardened-rke2:GeneratedToken":
+      return name.endsWith("-hostkey")
+        ? { publicKey: `ecdsa-sha2-nistp256 TESTKEY${n}`, privateKeyPem: `PLANTED-HOST-KEY-${n}` }
+        : { value: "PLANTED-GENERATED-TOKEN-c4d5" };
+    case "command:remote:Command":
+      return name.endsWith("-kubeconfig")
+        ? { stdout: FAKE_KUBECONFIG, stderr: "" }
+        : { stdout: "", stderr: "" };
+    default:
+      return {};
+  }
+}
+
+/** Resolves an Output (or plain value) for an assertion; never asserts inside `apply`. */
+export function promiseOf<T>(value: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+}
+
+export async function isSecretOutput(value: unknown): Promise<boolean> {
+  return pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : false;
+}
+
+/** Loads a stack file's config into the runtime, secret keys marked secret, then runs index.ts under mocks. */
+export async function runProgram(
+  stack: string,
+  change?: (cluster: Record<string, any>) => void,
+): Promise<ProgramRun> {
+  const file = path.join(REPO, "stacks", `Pulumi.${stack}.yaml`);
+  const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config)) {
+    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const cluster = JSON.parse(config["hardened-rke2:cluster"]) as Record<string, any>;
+  change?.(cluster);
+  config["hardened-rke2:cluster"] = JSON.stringify(cluster);
+  for (const [key, value] of Object.entries(TEST_SECRETS)) {
+    config[`hardened-rke2:${key}`] = value;
+    secretKeys.push(`hardened-rke2:${key}`);
+  }
+  pulumi.runtime.setAllConfig(config, secretKeys);
+
+  const resources: Recorded[] = [];
+  let n = 0;
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const extra = state(args.type, args.name, args.inputs, n++);
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+      },
+      call: (args) => {
+        switch (args.token) {
+          case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
+          case "aws:ec2/getAmi:getAmi":
+            return { id: "ami-0123456789abcdef0" };
+          case "aws:ec2/getVpc:getVpc":
+            return { cidrBlock: "10.99.0.0/16" };
+          default:
+            throw new Error(`unmocked invoke ${args.token}`);
+        }
+      },
+    },
+    "hardened-rke2",
+    stack,
+    false,
+  );
+  // Record the dependencies the SDK sends with each registration (mocks do not pass them to newResource).
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  const urnName = (urn: string) => urn.split("::").pop() ?? urn;
+  monitor.registerResource = (req: any, callback: any) => {
+    const recorded: Recorded = {
+      type: req.getType(),
+      name: req.getName(),
+      inputs: {},
+      dependsOn: (req.getDependenciesList() as string[]).map(urnName),
+    };
+    resources.push(recorded);
+    return register(req, (err: unknown, response: any) => {
+      if (!err) recorded.inputs = pulumi.runtime.deserializeProperties(req.getObject());
+      callback(err, response);
+    });
+  };
+
+  let program: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    program = require(path.join(REPO, "index.ts")) as Record<string, unknown>;
+  });
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) outputs[key] = value;
+  // Wait for every registration: resolve each exported output, then let pending registrations settle.
+  await Promise.all(Object.values(outputs).map((v) => promiseOf(v as pulumi.Input<unknown>)));
+  await new Promise((r) => setTimeout(r, 50));
+  return {
+    resources,
+    outputs,
+    byName: (name) => {
+      const r = resources.find((x) => x.name === name);
+      if (!r) throw new Error(`no resource named ${name}; have ${resources.map((x) => x.name).join(", ")}`);
+      return r;
+    },
+    ofType: (type) => resources.filter((r) => r.type === type),
+  };
+}
