@@ -397,6 +397,14 @@ function buildAwsNodes(problems: Problems, n: RawAwsNodes): AwsNodes | undefined
       `${fmt(n.subnetIds)} is incomplete; allowed: vpcId together with at least one subnet id`,
     );
   }
+  const vpc = n.vpcCidr === undefined ? undefined : parseIpv4Cidr(n.vpcCidr);
+  if (vpc && vpc.prefix > 16) {
+    problems.add(
+      ["nodes", "vpcCidr"],
+      `${fmt(n.vpcCidr)} is too small; allowed: a /16 or larger (the stack carves a ` +
+        "public and a private /20 subnet for each of up to 8 zones)",
+    );
+  }
   const apiCidrs = n.apiCidrs ?? n.sshCidrs;
   checkPublic(problems, ["nodes", "sshCidrs"], n.sshCidrs, n.allowPublicSsh, "allowPublicSsh", "SSH (22)");
   checkPublic(

@@ -140,7 +140,7 @@ export async function runProgram(
       type: req.getType(),
       name: req.getName(),
       inputs: {},
-      dependsOn: (req.getDependenciesList() as string[]).map(urnName),
+      dependsOn: req.getDependenciesList().map(urnName),
     };
     resources.push(recorded);
     return register(req, (err: unknown, response: any) => {
@@ -151,12 +151,14 @@ export async function runProgram(
 
   let program: Record<string, unknown> = {};
   jest.isolateModules(() => {
+    // The program must load after the mocks are set, so it cannot be a static import.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     program = require(path.join(REPO, "index.ts")) as Record<string, unknown>;
   });
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = value;
   // Wait for every registration: resolve each exported output, then let pending registrations settle.
-  await Promise.all(Object.values(outputs).map((v) => promiseOf(v as pulumi.Input<unknown>)));
+  await Promise.all(Object.values(outputs).map((v) => promiseOf(v)));
   await new Promise((r) => setTimeout(r, 50));
   return {
     resources,
@@ -169,3 +171,28 @@ export async function runProgram(
     ofType: (type) => resources.filter((r) => r.type === type),
   };
 }
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when a recorded input value is a secret (the SDK's wire form of a secret). */
+export function isSecretValue(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
+}
+
+/** The value inside a secret wrapper (or the value itself). */
+export function unwrap(value: unknown): any {
+  return isSecretValue(value) ? (value as { value: unknown }).value : value;
+}
+
+/** A resource's inputs as JSON with every secret replaced by "[secret]": what would be readable in plain state. */
+export function plainInputs(r: Recorded): string {
+  return JSON.stringify(r.inputs, (_k, v: unknown) => (isSecretValue(v) ? "[secret]" : v));
+}
+
+/** Every secret value the program could hold: the planted config secrets, generated token and host keys. */
+export const PLANTED_MARKERS = ["PLANTED-"];

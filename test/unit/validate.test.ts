@@ -132,6 +132,13 @@ describe("bad input: each gets an exact message and no spec", () => {
     ]);
   });
 
+  it("refuses a VPC too small for the subnets", () => {
+    expect(problemsOf(withChange(awsConfig, (c) => (c.nodes.vpcCidr = "10.10.0.0/20")))).toEqual([
+      'cluster.nodes.vpcCidr: "10.10.0.0/20" is too small; allowed: a /16 or larger (the stack carves a public and a ' +
+        "private /20 subnet for each of up to 8 zones)",
+    ]);
+  });
+
   it("refuses SSH or the API open to the internet without the explicit opt-in", () => {
     const ssh = withChange(awsConfig, (c) => {
       c.nodes.sshCidrs = ["0.0.0.0/0"];
