@@ -99,8 +99,9 @@ export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
 /** The /20 subnets of a new VPC: public subnets first, private ones from index 8 (room for 8 zones each). */
 export function subnetCidr(vpcCidr: string, index: number): string {
   const net = parseIpv4Cidr(vpcCidr);
-  if (!net || net.prefix > 20)
-    throw new Error(`vpcCidr ${vpcCidr} must be a /20 or larger to hold the subnets`);
+  if (!net || net.prefix > 20 || index >= 2 ** (20 - net.prefix)) {
+    throw new Error(`vpcCidr ${vpcCidr} has no room for /20 subnet number ${index}; use a /16 or larger`);
+  }
   const base = net.base + index * 2 ** 12;
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256);
   return `${octets.join(".")}/20`;
