@@ -58,7 +58,17 @@ export class NodeBootstrap extends pulumi.ComponentResource {
   constructor(name: string, args: NodeBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rke2:bootstrap:NodeBootstrap", name, {}, opts);
     const { spec, node } = args;
-    const facts = (address: string): NodeFacts => ({ ...node, privateAddress: address });
+    // Only plain facts go into a render: spreading `node` would carry its connection (and the private key's
+    // secrecy) into every rendered file.
+    const facts = (address: string): NodeFacts => ({
+      name: node.name,
+      role: node.role,
+      index: node.index,
+      pool: node.pool,
+      labels: node.labels,
+      taints: node.taints,
+      privateAddress: address,
+    });
     const plain: pulumi.Output<NodeBundle> = pulumi
       .all([node.privateAddress, args.registrationAddress])
       .apply(([address, registration]) => renderNode(spec, facts(address), registration, args.plainInputs));

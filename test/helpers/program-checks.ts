@@ -1,0 +1,81 @@
+// Checks every stack's program run must pass, whatever its node source.
+import * as pulumi from "@pulumi/pulumi";
+import { isSecretValue, plainInputs, unwrap, type ProgramRun, type Recorded } from "./program";
+
+export const COMMAND = "command:remote:Command";
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The bootstrap steps of a node in order; etcd-user only on servers. */
+export function stepsOf(node: string, role: "server" | "agent"): string[] {
+  const steps = ["files", "sysctl", ...(role === "server" ? ["etcd-user"] : []), "install", "start", "ready"];
+  return steps.map((s) => `${node}-${s}`);
+}
+
+export function dependsOn(run: ProgramRun, name: string, on: string): boolean {
+  return run.byName(name).dependsOn.includes(on);
+}
+
+/** Every check that holds for any stack. */
+export async function checkCommon(run: ProgramRun, nodes: { name: string; role: "server" | "agent" }[]) {
+  // Steps run in order on each node, each after the previous one.
+  for (const n of nodes) {
+    const steps = stepsOf(n.name, n.role);
+    for (let i = 1; i < steps.length; i++) {
+      expect(`${steps[i]} <- ${steps[i - 1]}: ${dependsOn(run, steps[i], steps[i - 1])}`).toBe(
+        `${steps[i]} <- ${steps[i - 1]}: true`,
+      );
+    }
+  }
+  const commands = run.ofType(COMMAND).concat(run.ofType("command:remote:CopyToRemote"));
+  for (const c of commands) {
+    // The SSH connection carries the private key: a secret; the host key is always pinned.
+    expect(`${c.name} connection secret: ${isSecretValue(c.inputs.connection)}`).toBe(
+      `${c.name} connection secret: true`,
+    );
+    const conn = unwrap(c.inputs.connection);
+    expect(conn.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) \S+$/);
+    expect(conn.privateKey).toContain("PLANTED-SSH-KEY");
+  }
+  // Nothing secret is readable in any resource's plain inputs.
+  for (const r of run.resources) {
+    expect(`${r.name}: ${/PLANTED-/.test(plainInputs(r))}`).toBe(`${r.name}: false`);
+  }
+  // Every step re-runs only on a content hash; the files step's stdin (token, credentials) is a secret.
+  for (const c of run.ofType(COMMAND).filter((x) => !x.name.endsWith("-kubeconfig"))) {
+    const triggers = unwrap(c.inputs.triggers) as unknown[];
+    const secretTrigger = isSecretValue(c.inputs.triggers) || isSecretValue(triggers[0]);
+    expect(triggers).toHaveLength(1);
+    expect(unwrap(triggers[0])).toMatch(HEX64);
+    if (c.name.endsWith("-files")) {
+      expect(isSecretValue(c.inputs.stdin)).toBe(true);
+      expect(secretTrigger).toBe(true);
+    }
+    // Steps that read no secret keep readable triggers, so a diff shows which step will re-run.
+    if (/-(sysctl|etcd-user|install)$/.test(c.name))
+      expect(`${c.name} trigger secret: ${secretTrigger}`).toBe(`${c.name} trigger secret: false`);
+    // Static commands: no value is interpolated into shell.
+    expect(unwrap(c.inputs.create)).not.toMatch(/PLANTED|10\.\d+\.\d+\.\d+/);
+  }
+  const kube = run.ofType(COMMAND).find((c) => c.name.endsWith("-kubeconfig")) as Recorded;
+  expect(kube.inputs.logging).toBe("none");
+  expect(pulumi.Output.isInstance(run.outputs.kubeconfig)).toBe(true);
+  expect(await pulumi.isSecret(run.outputs.kubeconfig as pulumi.Output<string>)).toBe(true);
+}
+
+/** The files a node's files step writes, decoded from its (secret) stdin: path → {mode, content}. */
+export function filesOf(
+  run: ProgramRun,
+  node: string,
+): Map<string, { mode: string; owner: string; content: string }> {
+  const stdin = unwrap(run.byName(`${node}-files`).inputs.stdin) as string;
+  const files = new Map<string, { mode: string; owner: string; content: string }>();
+  for (const line of stdin.split("\n").filter(Boolean)) {
+    const [path, mode, owner, group, b64] = line.split(" ");
+    files.set(path, {
+      mode,
+      owner: `${owner}:${group}`,
+      content: Buffer.from(b64 ?? "", "base64").toString("utf8"),
+    });
+  }
+  return files;
+}

@@ -1,0 +1,87 @@
+// The air-gapped stack (existing hosts, artifacts from the operator's folder, a private registry) as the real
+// program builds it, under mocks. The artifacts folder is a STAND-IN (helpers/fake-artifacts).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { writeFakeArtifacts, sha256, FAKE_ARTIFACTS } from "../helpers/fake-artifacts";
+import { runProgram, unwrap, type ProgramRun } from "../helpers/program";
+import { checkCommon, filesOf } from "../helpers/program-checks";
+
+let run: ProgramRun;
+const artifacts = writeFakeArtifacts(fs.mkdtempSync(path.join(os.tmpdir(), "airgap-program-")));
+beforeAll(async () => {
+  run = await runProgram("airgap", (c) => (c.install.artifactsDir = artifacts));
+});
+
+const hosts = [
+  { name: "airgap-cp-1", role: "server" as const },
+  { name: "airgap-cp-2", role: "server" as const },
+  { name: "airgap-cp-3", role: "server" as const },
+  { name: "airgap-worker-1", role: "agent" as const },
+];
+
+describe("airgap stack", () => {
+  it("passes the checks every stack must pass", async () => {
+    await checkCommon(run, hosts);
+  });
+
+  it("creates no cloud resource and reaches each host with its pinned key", () => {
+    expect(run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
+    const conn = unwrap(run.byName("airgap-cp-2-files").inputs.connection);
+    expect(conn).toMatchObject({
+      host: "10.30.0.12",
+      port: 22,
+      user: "rke2admin",
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICLuzf/q3CKA2s+Hl4eb1x9Kj841HbG4AZhgMfJwBfao",
+    });
+  });
+
+  it("copies each artifact once per node, keyed by its checksum, before the install", () => {
+    const copies = run.ofType("command:remote:CopyToRemote");
+    expect(copies.map((c) => c.name)).toEqual(
+      hosts.flatMap((h) => [
+        `${h.name}-artifact-rke2.linux-amd64.tar.gz`,
+        `${h.name}-artifact-rke2-images.linux-amd64.tar.zst`,
+      ]),
+    );
+    for (const c of copies) {
+      const file = c.name.replace(/^.*-artifact-/, "");
+      expect(unwrap(c.inputs.triggers)).toEqual([sha256(FAKE_ARTIFACTS[file])]);
+      expect(c.inputs.remotePath).toBe(`/var/lib/hardened-rke2/artifacts/${file}`);
+    }
+    for (const h of hosts) {
+      expect(run.byName(`${h.name}-install`).dependsOn).toEqual(
+        expect.arrayContaining([
+          `${h.name}-artifact-rke2.linux-amd64.tar.gz`,
+          `${h.name}-artifact-rke2-images.linux-amd64.tar.zst`,
+        ]),
+      );
+    }
+  });
+
+  it("renders the registry password only into registries.yaml, 0600, inside the secret stdin", () => {
+    const files = filesOf(run, "airgap-worker-1");
+    const registries = files.get("/etc/rancher/rke2/registries.yaml");
+    expect(registries?.mode).toBe("0600");
+    expect(parse(registries?.content ?? "").configs["registry.internal.example:5000"].auth).toEqual({
+      username: "rke2-pull",
+      password: "PLANTED-REGISTRY-PASSWORD-77aa",
+    });
+    const holders = [...files]
+      .filter(([, f]) => f.content.includes("PLANTED-REGISTRY-PASSWORD"))
+      .map(([p]) => p);
+    expect(holders).toEqual(["/etc/rancher/rke2/registries.yaml"]);
+  });
+
+  it("tells the install step to verify the artifacts against the operator's checksums", () => {
+    const sums = filesOf(run, "airgap-cp-1").get("/var/lib/hardened-rke2/artifacts.sha256")?.content;
+    expect(sums).toBe(
+      `${sha256(FAKE_ARTIFACTS["rke2.linux-amd64.tar.gz"])}  rke2.linux-amd64.tar.gz\n` +
+        `${sha256(FAKE_ARTIFACTS["rke2-images.linux-amd64.tar.zst"])}  rke2-images.linux-amd64.tar.zst\n`,
+    );
+    expect(filesOf(run, "airgap-cp-1").get("/var/lib/hardened-rke2/node.env")?.content).toContain(
+      "INSTALL_MODE='airgap'",
+    );
+  });
+});

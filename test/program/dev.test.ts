@@ -1,0 +1,77 @@
+// The dev stack (AWS, one server, one agent) as the real program builds it, under mocks.
+import { parse } from "yaml";
+import { runProgram, promiseOf, unwrap, type ProgramRun } from "../helpers/program";
+import { checkCommon, filesOf } from "../helpers/program-checks";
+
+let run: ProgramRun;
+beforeAll(async () => {
+  run = await runProgram("dev");
+});
+
+describe("dev stack", () => {
+  it("passes the checks every stack must pass", async () => {
+    await checkCommon(run, [
+      { name: "dev-server-0", role: "server" },
+      { name: "dev-workers-0", role: "agent" },
+    ]);
+  });
+
+  it("creates one server and one agent with IMDSv2, encrypted gp3 roots and a pinned host key", () => {
+    const instances = run.ofType("aws:ec2/instance:Instance");
+    expect(instances.map((i) => i.name)).toEqual(["dev-nodes-server-0", "dev-nodes-workers-0"]);
+    for (const i of instances) {
+      expect(i.inputs.metadataOptions).toEqual({
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+      });
+      expect(i.inputs.rootBlockDevice).toEqual({
+        volumeType: "gp3",
+        volumeSize: 50,
+        encrypted: true,
+        deleteOnTermination: true,
+      });
+      expect(i.inputs.associatePublicIpAddress).toBe(true);
+      expect(i.inputs.instanceType).toBe("m6i.large");
+      expect(unwrap(i.inputs.userData)).toMatch(/^#cloud-config\n/);
+    }
+    const userData = parse(unwrap(instances[0].inputs.userData) as string);
+    expect(userData.ssh_keys.ecdsa_public).toMatch(/^ecdsa-sha2-nistp256 /);
+    expect(userData.ssh_genkeytypes).toEqual([]);
+    expect(run.ofType("aws:lb/loadBalancer:LoadBalancer")).toEqual([]);
+  });
+
+  it("opens SSH and the API only to the operator range, nothing to the internet", () => {
+    const rules = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    expect(rules).toHaveLength(29);
+    const cidrs = new Set(rules.map((r) => r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6).filter(Boolean));
+    expect([...cidrs]).toEqual(["203.0.113.0/24"]);
+    const ssh = rules.filter((r) => r.inputs.fromPort === 22);
+    expect(ssh.map((r) => `${r.inputs.securityGroupId} ${r.inputs.cidrIpv4}`)).toEqual([
+      "dev-nodes-server-id 203.0.113.0/24",
+      "dev-nodes-agent-id 203.0.113.0/24",
+    ]);
+  });
+
+  it("registers through the single server and exports its kubeconfig rewritten to it", async () => {
+    const serverIp = await promiseOf(run.outputs.apiEndpoint as string);
+    expect(serverIp).toMatch(/^https:\/\/10\.0\.0\.\d+:6443$/);
+    const kubeconfig = parse(await promiseOf(run.outputs.kubeconfig as string));
+    expect(kubeconfig.clusters[0].cluster.server).toBe(serverIp);
+    const agentConfig = filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/config.yaml");
+    expect(agentConfig?.content).toContain(`server: ${serverIp.replace(":6443", ":9345")}`);
+  });
+
+  it("sends the generated token only inside the secret files step, as a 0600 file", () => {
+    const token = filesOf(run, "dev-server-0").get("/etc/rancher/rke2/cluster-token");
+    expect(token).toEqual({ mode: "0600", owner: "root:root", content: "PLANTED-GENERATED-TOKEN-c4d5\n" });
+    expect(filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/cluster-token")?.content).toBe(
+      "PLANTED-GENERATED-TOKEN-c4d5\n",
+    );
+  });
+
+  it("starts the agent only after the first server is ready, but prepares it in parallel", () => {
+    expect(run.byName("dev-workers-0-start").dependsOn).toContain("dev-server-0-ready");
+    expect(run.byName("dev-workers-0-install").dependsOn).not.toContain("dev-server-0-ready");
+  });
+});
