@@ -1,0 +1,104 @@
+// A throw-away root per test host (test/hosts/make-root.sh) and the STAND-IN RKE2 release bundle: real file names,
+// layout and checksum file, with test/standins/rke2-standin.sh as its `rke2` binary.
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { REPO } from "./spec";
+
+const STANDINS = path.join(REPO, "test", "standins");
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error("these tests run the node scripts as root in a chroot: run them as root (CI does)");
+  }
+}
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new root, removed when the test file ends. */
+export function makeRoot(): string {
+  requireRoot();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "hardened-rke2-root-"));
+  made.push(root);
+  const r = spawnSync("bash", [path.join(REPO, "test", "hosts", "make-root.sh"), root, STANDINS], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`make-root.sh failed: ${r.stderr}`);
+  return root;
+}
+
+/** Runs a command as root inside the root with a clean environment. */
+export function inRoot(root: string, argv: string[], input?: string): SpawnSyncReturns<string> {
+  return spawnSync(
+    "chroot",
+    [root, "/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/usr/sbin", ...argv],
+    {
+      encoding: "utf8",
+      input,
+    },
+  );
+}
+
+/** Writes the stand-in release into `dir`: tarball, images archive and sha256sum-amd64.txt. */
+export function writeStandinRelease(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const stage = fs.mkdtempSync(path.join(os.tmpdir(), "rke2-standin-bundle-"));
+  fs.mkdirSync(path.join(stage, "bin"));
+  fs.mkdirSync(path.join(stage, "lib/systemd/system"), { recursive: true });
+  fs.mkdirSync(path.join(stage, "share/rke2"), { recursive: true });
+  fs.copyFileSync(path.join(STANDINS, "rke2-standin.sh"), path.join(stage, "bin/rke2"));
+  fs.chmodSync(path.join(stage, "bin/rke2"), 0o755);
+  for (const role of ["server", "agent"]) {
+    fs.writeFileSync(
+      path.join(stage, `lib/systemd/system/rke2-${role}.service`),
+      `[Unit]\nDescription=STAND-IN rke2 ${role}\n[Service]\nExecStart=/usr/local/bin/rke2 ${role}\n`,
+    );
+  }
+  fs.writeFileSync(
+    path.join(stage, "share/rke2/rke2-cis-sysctl.conf"),
+    "vm.panic_on_oom=0\nvm.overcommit_memory=1\nkernel.panic=10\nkernel.panic_on_oops=1\n",
+  );
+  const tarball = path.join(dir, "rke2.linux-amd64.tar.gz");
+  const t = spawnSync(
+    "tar",
+    ["-czf", tarball, "--owner=0", "--group=0", "-C", stage, "bin", "lib", "share"],
+    { encoding: "utf8" },
+  );
+  if (t.status !== 0) throw new Error(`tar failed: ${t.stderr}`);
+  fs.writeFileSync(path.join(dir, "rke2-images.linux-amd64.tar.zst"), "STAND-IN image archive\n");
+  const sum = (f: string) =>
+    createHash("sha256")
+      .update(fs.readFileSync(path.join(dir, f)))
+      .digest("hex");
+  fs.writeFileSync(
+    path.join(dir, "sha256sum-amd64.txt"),
+    ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"].map((f) => `${sum(f)}  ${f}`).join("\n") +
+      "\n",
+  );
+  return dir;
+}
+
+/** path, mode, owner and sha256 of every file under the root except logs and /proc: what a re-run must not change. */
+export function snapshot(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, e.name);
+      const rel = path.relative(root, abs);
+      if (/^(var\/log|run|usr\/bin|usr\/sbin|usr\/lib|usr\/lib64|tmp)(\/|$)/.test(rel)) continue;
+      if (e.isDirectory()) walk(abs);
+      else if (e.isFile()) {
+        const st = fs.statSync(abs);
+        const hash = createHash("sha256").update(fs.readFileSync(abs)).digest("hex");
+        out.push(`${rel} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${hash}`);
+      }
+    }
+  };
+  walk(root);
+  return out.sort();
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds a throw-away root file system for running the node scripts as root without touching this machine: the
+# host's own binaries and their libraries copied in, empty account files, and a /proc/sys STAND-IN (plain files
+# holding non-CIS kernel values), so the sysctl step writes there and never to the real kernel.
+# Usage: make-root.sh <dir> <stand-in dir>   (the stand-ins for systemctl and RKE2 come from the second folder)
+set -euo pipefail
+
+root="$1"
+standins="$2"
+if [ -e "$root" ] && [ -n "$(ls -A "$root")" ]; then
+  echo "make-root: $root is not empty" >&2
+  exit 1
+fi
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc,tmp,var/lib,var/log,run,usr/local/bin}
+ln -s usr/bin "$root/bin"
+ln -s usr/sbin "$root/sbin"
+ln -s usr/lib "$root/lib"
+ln -s usr/lib64 "$root/lib64"
+chmod 1777 "$root/tmp"
+mkdir -p "$root/dev"
+mknod -m 0666 "$root/dev/null" c 1 3
+mknod -m 0666 "$root/dev/zero" c 1 5
+mknod -m 0444 "$root/dev/urandom" c 1 9
+
+tools=(bash sh env sysctl grep cut cat mkdir chmod chown mktemp base64 cmp stat mv rm sha256sum awk tar gzip cp
+  groupadd useradd usermod id date sleep tr sort head tail ls dirname basename touch nologin find sed wc ln)
+copy_with_libs() {
+  local bin="$1"
+  local target="$root/usr/${bin#/usr/}"
+  if [ "${bin#/usr/}" = "$bin" ]; then target="$root$bin"; fi
+  mkdir -p "$(dirname "$target")"
+  cp -L "$bin" "$target"
+  ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+    local dest="$root$lib"
+    if [ ! -e "$dest" ]; then
+      mkdir -p "$(dirname "$dest")"
+      cp -L "$lib" "$dest"
+    fi
+  done
+}
+for tool in "${tools[@]}"; do
+  path="$(command -v "$tool")"
+  copy_with_libs "$path"
+done
+
+# Accounts: root only, read from files (the CIS profile looks the etcd user up in /etc/passwd, not NSS).
+printf 'root:x:0:0:root:/root:/bin/bash\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+printf 'root:*:19000:0:99999:7:::\n' >"$root/etc/shadow"
+printf 'root:*::\n' >"$root/etc/gshadow"
+chmod 0640 "$root/etc/shadow" "$root/etc/gshadow"
+printf 'passwd: files\ngroup: files\nshadow: files\n' >"$root/etc/nsswitch.conf"
+cp /etc/login.defs "$root/etc/login.defs"
+
+# The /proc/sys stand-in, with the values a stock kernel has, none of them what the CIS profile needs.
+mkdir -p "$root/proc/sys/vm" "$root/proc/sys/kernel"
+echo 0 >"$root/proc/sys/vm/overcommit_memory"
+echo 1 >"$root/proc/sys/vm/panic_on_oom"
+echo 0 >"$root/proc/sys/kernel/panic"
+echo 0 >"$root/proc/sys/kernel/panic_on_oops"
+
+install -m 0755 "$standins/systemctl-standin.sh" "$root/usr/bin/systemctl"
