@@ -198,6 +198,15 @@ describe("what the steps refuse", () => {
     expect(fs.existsSync(path.join(root, "usr/local/bin/rke2"))).toBe(false);
   });
 
+  it("the install refuses SELinux on a host without the rke2-selinux policy", () => {
+    const root = makeRoot();
+    const run = bootstrap(root, bundles((c) => (c.selinux = true))[0]);
+    const install = run[run.length - 1];
+    expect(`${install.step}:${install.status}`).toBe("install:1");
+    expect(install.out).toContain("selinux is enabled in the stack but this host has no rke2-selinux policy");
+    expect(fs.existsSync(path.join(root, "usr/local/bin/rke2"))).toBe(false);
+  });
+
   it("the files step runs from the embedded command form the remote step uses", () => {
     const root = makeRoot();
     const b = bundles()[0];
