@@ -16,3 +16,5 @@ export const nodes = cluster.nodeList;
 export const rke2 = { version: spec.version.raw, profile: spec.profile, benchmark: spec.benchmark };
 /** CIS control IDs and how the stack satisfies each. */
 export const cisControls = cluster.cisControls;
+/** PASS/FAIL per CIS control, read back from the running cluster after the hardening was applied. */
+export const cisVerification = cluster.hardening.verification;

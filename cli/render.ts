@@ -129,20 +129,23 @@ export function writeBundle(spec: ClusterSpec, bundle: Bundle, out: string): Ren
     }
     const manifests = path.join(tmp, "manifests");
     fs.mkdirSync(manifests, { recursive: true });
-    const groups: Record<string, string> = {
+    // One file per kind family; the manifest notes how each object is applied and which control it serves.
+    const fileOf: Record<string, string> = {
       Namespace: "namespaces",
       ServiceAccount: "serviceaccounts",
       NetworkPolicy: "networkpolicies",
+      ValidatingAdmissionPolicy: "admission",
+      ValidatingAdmissionPolicyBinding: "admission",
     };
-    for (const [kind, name] of Object.entries(groups)) {
-      const docs = bundle.objects.filter((o) => o.object.kind === kind);
-      const text = docs
-        .map(
-          (o) =>
-            `# CIS ${o.control}; applied as ${o.mode === "patch" ? "a patch of the cluster's own object" : "an object the stack owns"}\n${stringify(o.object)}`,
-        )
+    for (const name of [...new Set(Object.values(fileOf))]) {
+      const text = bundle.objects
+        .filter((o) => fileOf[o.object.kind] === name)
+        .map((o) => {
+          const how = o.mode === "patch" ? "a patch of the cluster's own object" : "an object the stack owns";
+          return `# CIS ${o.control}; applied as ${how}\n${stringify(o.object)}`;
+        })
         .join("---\n");
-      writeDoc(path.join(manifests, `${name}.yaml`), text);
+      if (text !== "") writeDoc(path.join(manifests, `${name}.yaml`), text);
     }
     writeDoc(path.join(tmp, "CIS.md"), cisMarkdown(spec, bundle));
     writeDoc(path.join(tmp, MARKER), "");

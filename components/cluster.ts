@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
-import { READ_KUBECONFIG, rewriteKubeconfig } from "./bootstrap/remote";
+import { READ_KUBECONFIG, rewriteKubeconfig, tailAsRoot } from "./bootstrap/remote";
+import { ClusterHardening } from "./hardening";
 import { controlMap } from "./render/cis";
 import { placeholderInputs, type RenderInputs } from "./render/inputs";
 import { AwsNodeSource } from "./nodes/aws";
@@ -39,6 +40,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
   readonly cisControls: { id: string; means: string; where: string }[];
   /** Each node's bootstrap, in node order. */
   readonly bootstraps: NodeBootstrap[];
+  /** The in-cluster hardening and its verification. */
+  readonly hardening: ClusterHardening;
 
   constructor(name: string, args: HardenedClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rke2:index:HardenedCluster", name, {}, opts);
@@ -105,16 +108,17 @@ export class HardenedCluster extends pulumi.ComponentResource {
     if (!firstServer) throw new Error("a cluster needs a first server");
     const first = nodeSet.nodes[0];
 
+    const firstConnection = {
+      host: first.connection.host,
+      port: first.connection.port,
+      user: first.connection.user,
+      hostKey: first.connection.hostKey,
+      privateKey: first.connection.privateKey,
+    };
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
       {
-        connection: {
-          host: first.connection.host,
-          port: first.connection.port,
-          user: first.connection.user,
-          hostKey: first.connection.hostKey,
-          privateKey: first.connection.privateKey,
-        },
+        connection: firstConnection,
         create: READ_KUBECONFIG,
         // The kubeconfig holds the admin client key: never logged, stored only as a secret.
         logging: "none",
@@ -132,6 +136,23 @@ export class HardenedCluster extends pulumi.ComponentResource {
     );
     this.cisControls = controlMap(spec).map((c) => ({ id: c.id, means: c.means, where: c.where }));
     this.bootstraps = bootstraps;
+    this.hardening = new ClusterHardening(
+      `${name}-hardening`,
+      {
+        spec,
+        kubeconfig: this.kubeconfig,
+        clusterReady: bootstraps.map((b) => b.ready),
+        // Evidence that the audit policy in force logs: the newest audit event, read after the objects were applied.
+        auditSample: (dependsOn, trigger) =>
+          new command.remote.Command(
+            `${name}-audit-sample`,
+            { connection: firstConnection, create: tailAsRoot(spec.audit.logPath), triggers: [trigger] },
+            { ...parent, dependsOn },
+          ).stdout,
+        projectDir: args.baseDir,
+      },
+      parent,
+    );
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
       apiEndpoint: this.apiEndpoint,

@@ -7,6 +7,12 @@ import { PATHS, sha256, type NodeFile } from "../render/files";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
 
+/** Prints the last line of a root-only file (the audit log) as root. `file` must be a plain absolute path. */
+export function tailAsRoot(file: string): string {
+  if (!/^\/[A-Za-z0-9/._-]+$/.test(file)) throw new Error(`unsafe file path ${file}`);
+  return `if [ "$(id -u)" -eq 0 ]; then exec tail -n 1 ${file}; else exec sudo -n tail -n 1 ${file}; fi`;
+}
+
 /** Runs a script already on the node as root: directly when SSH logs in as root, else through non-interactive sudo
  * (a sudo that asks for a password fails at once instead of hanging). */
 export function runAsRoot(scriptPath: string): string {

@@ -161,7 +161,9 @@ export function controlMap(spec: ClusterSpec): ControlRow[] {
       ids: same("5.1.5"),
       title: "Default service accounts are not used (automountServiceAccountToken: false)",
       means: "in-cluster object",
-      where: "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace",
+      where: spec.admissionGuard.enabled
+        ? "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace; manifests/admission.yaml: other namespaces refuse pods mounting the default SA's token"
+        : "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace",
     },
     {
       ids: same("5.2.1"),

@@ -3,6 +3,7 @@
 // the policies RKE2 itself recreates in CIS mode (`default-network-policy`, `default-network-dns-policy`, …).
 import type { ClusterSpec, ManagedNamespace, Peer, Port } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/validate";
+import { podSecurityExemptions } from "./policy";
 
 export interface KubeObject {
   apiVersion: string;
@@ -194,6 +195,77 @@ function managedNamespace(ns: ManagedNamespace): RenderedObject {
   };
 }
 
+export const GUARD_NAME = `${NAME_PREFIX}-default-sa-token`;
+
+/** True when the pod does not use the default ServiceAccount, or says itself that no token is mounted. */
+export const GUARD_EXPRESSION =
+  "(has(object.spec.serviceAccountName) && object.spec.serviceAccountName != '' && " +
+  "object.spec.serviceAccountName != 'default') || " +
+  "(has(object.spec.automountServiceAccountToken) && object.spec.automountServiceAccountToken == false)";
+
+export const GUARD_MESSAGE =
+  "CIS 5.1.5: this pod would mount the default ServiceAccount's token. Run it as a dedicated ServiceAccount, or set " +
+  "automountServiceAccountToken: false in the pod spec (or add the namespace to the stack's namespaces).";
+
+/** Namespaces the guard leaves alone: the reviewed PSA exemptions and every namespace whose default ServiceAccount
+ * the stack already patches (there a pod without the field mounts no token). */
+export function guardExemptNamespaces(spec: ClusterSpec): string[] {
+  const exempt = podSecurityExemptions(spec).map((e) => e.namespace);
+  return [...new Set([...exempt, ...BUILTIN_NAMESPACES, ...spec.namespaces.map((n) => n.name)])];
+}
+
+/**
+ * CIS 5.1.5 for namespaces created outside the stack: a ValidatingAdmissionPolicy (built into Kubernetes 1.30+, no
+ * controller to run) refusing pods that would mount the default ServiceAccount's token.
+ */
+function admissionGuard(spec: ClusterSpec): RenderedObject[] {
+  if (!spec.admissionGuard.enabled) return [];
+  return [
+    {
+      object: {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name: GUARD_NAME, labels: MANAGED_BY },
+        spec: {
+          failurePolicy: "Fail",
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+            ],
+          },
+          validations: [{ expression: GUARD_EXPRESSION, message: GUARD_MESSAGE, reason: "Forbidden" }],
+        },
+      },
+      mode: "own",
+      control: "5.1.5",
+    },
+    {
+      object: {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name: GUARD_NAME, labels: MANAGED_BY },
+        spec: {
+          policyName: GUARD_NAME,
+          validationActions: spec.admissionGuard.mode === "deny" ? ["Deny"] : ["Warn"],
+          matchResources: {
+            namespaceSelector: {
+              matchExpressions: [
+                {
+                  key: "kubernetes.io/metadata.name",
+                  operator: "NotIn",
+                  values: guardExemptNamespaces(spec),
+                },
+              ],
+            },
+          },
+        },
+      },
+      mode: "own",
+      control: "5.1.5",
+    },
+  ];
+}
+
 /** Every in-cluster hardening object, namespaces first so that what lives in them can follow. */
 export function renderClusterObjects(spec: ClusterSpec): RenderedObject[] {
   return [
@@ -202,5 +274,6 @@ export function renderClusterObjects(spec: ClusterSpec): RenderedObject[] {
     ...spec.namespaces.map((ns) => defaultServiceAccount(ns.name)),
     ...BUILTIN_NAMESPACES.flatMap(builtinPolicies),
     ...spec.namespaces.flatMap(managedPolicies),
+    ...admissionGuard(spec),
   ];
 }

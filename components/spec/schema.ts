@@ -239,8 +239,11 @@ const auditSchema = z.strictObject({
   policyFile: z.string().min(1).optional(),
   logPath: z
     .string()
-    .regex(/^\/[^\s]*$/, {
-      error: bad("is not an absolute path; allowed: /var/lib/rancher/rke2/server/logs/audit.log"),
+    // A plain absolute path: it reaches the API server's flags and the node's commands.
+    .regex(/^\/[A-Za-z0-9/._-]+$/, {
+      error: bad(
+        "is not a plain absolute path; allowed: letters, digits, '/', '.', '_' and '-', e.g. /var/lib/rancher/rke2/server/logs/audit.log",
+      ),
     })
     .default("/var/lib/rancher/rke2/server/logs/audit.log"),
   maxAge: z
@@ -310,6 +313,13 @@ export const clusterFields = {
     })
     .default({ exemptions: [] }),
   namespaces: z.array(namespaceSchema).default([]),
+  admissionGuard: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      mode: z.enum(["deny", "warn"]).default("deny"),
+    })
+    .default({ mode: "deny" }),
+  verification: z.enum(["enforce", "report"]).default("enforce"),
 };
 
 export const nodeSchemas = { aws: awsNodes, existing: existingNodes };

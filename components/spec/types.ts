@@ -163,6 +163,12 @@ export interface ClusterSpec {
   audit: AuditSpec;
   podSecurity: { exemptions: PodSecurityExemption[] };
   namespaces: ManagedNamespace[];
+  /** The ValidatingAdmissionPolicy that refuses pods mounting a default ServiceAccount's token (CIS 5.1.5) in
+   * namespaces the stack does not manage; `deny` refuses, `warn` only warns. Off on Kubernetes < 1.30. */
+  admissionGuard: { enabled: boolean; mode: "deny" | "warn" };
+  /** After deploy, read the controls back from the API server: `enforce` fails the update when one does not hold,
+   * `report` only reports. */
+  verification: "enforce" | "report";
   /** Every secret config key the stack reads, with what it is for. */
   secrets: SecretRef[];
 }

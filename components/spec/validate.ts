@@ -40,6 +40,7 @@ import {
   defaultProfile,
   parseRke2Version,
   supportsDisableDefaultRegistryEndpoint,
+  supportsValidatingAdmissionPolicy,
   type Profile,
   type Rke2Version,
 } from "./version";
@@ -220,6 +221,8 @@ export function buildClusterSpec(raw: unknown, ctx: LoadContext): ClusterSpec {
     audit: problems.parse(clusterFields.audit, raw.audit, ["audit"]),
     podSecurity: problems.parse(clusterFields.podSecurity, raw.podSecurity, ["podSecurity"]),
     namespaces: problems.parse(clusterFields.namespaces, raw.namespaces, ["namespaces"]),
+    admissionGuard: problems.parse(clusterFields.admissionGuard, raw.admissionGuard, ["admissionGuard"]),
+    verification: problems.parse(clusterFields.verification, raw.verification, ["verification"]),
     install: problems.parse(installSchema, raw.install ?? {}, ["install"]),
   };
 
@@ -246,6 +249,8 @@ export function buildClusterSpec(raw: unknown, ctx: LoadContext): ClusterSpec {
   const namespaces = f.namespaces && buildNamespaces(problems, f.namespaces);
   checkCidrs(problems, f.clusterCidr, f.serviceCidr, nodes);
   checkExemptions(problems, f.podSecurity?.exemptions ?? []);
+  const admissionGuard =
+    f.admissionGuard && version && buildAdmissionGuard(problems, f.admissionGuard, version);
   const install = f.install && buildInstall(problems, f.install, ctx, f.cni, registries);
   checkSecrets(problems, secrets, ctx);
   checkOperatorFiles(problems, ctx, f.audit?.policyFile, f.registries, f.etcdSnapshots);
@@ -266,7 +271,9 @@ export function buildClusterSpec(raw: unknown, ctx: LoadContext): ClusterSpec {
     !f.serviceCidr ||
     !f.tlsSan ||
     !f.audit ||
-    !f.podSecurity
+    !f.podSecurity ||
+    !admissionGuard ||
+    !f.verification
   ) {
     throw new ConfigError(problems.list);
   }
@@ -288,8 +295,27 @@ export function buildClusterSpec(raw: unknown, ctx: LoadContext): ClusterSpec {
     audit: f.audit,
     podSecurity: f.podSecurity,
     namespaces,
+    admissionGuard,
+    verification: f.verification,
     secrets,
   };
+}
+
+function buildAdmissionGuard(
+  problems: Problems,
+  raw: { enabled?: boolean; mode: "deny" | "warn" },
+  v: Rke2Version,
+): ClusterSpec["admissionGuard"] | undefined {
+  const supported = supportsValidatingAdmissionPolicy(v);
+  if (raw.enabled === true && !supported) {
+    problems.add(
+      ["admissionGuard", "enabled"],
+      `true needs ValidatingAdmissionPolicy, GA from Kubernetes 1.30, but ` +
+        `RKE2 ${v.raw} is older; allowed: false, or a v1.30+ release`,
+    );
+    return undefined;
+  }
+  return { enabled: raw.enabled ?? supported, mode: raw.mode };
 }
 
 function checkVersion(problems: Problems, raw: string | undefined): Rke2Version | undefined {

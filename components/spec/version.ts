@@ -94,3 +94,8 @@ export function supportsDisableDefaultRegistryEndpoint(v: Rke2Version): boolean 
   const since = DISABLE_DEFAULT_ENDPOINT_SINCE[v.minor];
   return since !== undefined && v.patch >= since;
 }
+
+/** ValidatingAdmissionPolicy is GA (admissionregistration.k8s.io/v1) from Kubernetes 1.30. */
+export function supportsValidatingAdmissionPolicy(v: Rke2Version): boolean {
+  return v.minor >= 30;
+}

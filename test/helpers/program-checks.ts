@@ -42,6 +42,7 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
   }
   // Every step re-runs only on a content hash; the files step's stdin (token, credentials) is a secret.
   for (const c of run.ofType(COMMAND).filter((x) => !x.name.endsWith("-kubeconfig"))) {
+    // Bootstrap steps and the audit sample re-run on a content hash.
     const triggers = unwrap(c.inputs.triggers) as unknown[];
     const secretTrigger = isSecretValue(c.inputs.triggers) || isSecretValue(triggers[0]);
     expect(triggers).toHaveLength(1);

@@ -218,7 +218,7 @@ describe("bad input: each gets an exact message and no spec", () => {
     expect(problemsOf(c)).toEqual([
       'cluster.cnii: unknown key "cnii"; did you mean "cni"? allowed: name, distribution, version, profile, cni, ' +
         "selinux, clusterCidr, serviceCidr, tlsSan, nodes, install, registries, secretsEncryption, etcdSnapshots, " +
-        "audit, podSecurity, namespaces",
+        "audit, podSecurity, namespaces, admissionGuard, verification",
       'cluster.audit.maxage: unknown key "maxage"; did you mean "maxAge"? allowed: policyFile, logPath, maxAge, ' +
         "maxBackup, maxSize",
       'cluster.nodes.hosts[0].hostkey: unknown key "hostkey"; did you mean "hostKey"? allowed: name, address, ' +
@@ -272,7 +272,7 @@ describe("bad input: each gets an exact message and no spec", () => {
     };
     expect(problemsOf(c)).toEqual([
       'cluster.extra: unknown key "extra"; allowed: name, distribution, version, profile, cni, selinux, clusterCidr, ' +
-        "serviceCidr, tlsSan, nodes, install, registries, secretsEncryption, etcdSnapshots, audit, podSecurity, namespaces",
+        "serviceCidr, tlsSan, nodes, install, registries, secretsEncryption, etcdSnapshots, audit, podSecurity, namespaces, admissionGuard, verification",
       "cluster.name: missing; allowed: lower-case letters, digits and '-'",
       "cluster.version: 3 is not a version; allowed: a pinned RKE2 release such as v1.33.5+rke2r1",
       'cluster.cni: "weave" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',

@@ -1,0 +1,143 @@
+// In-cluster hardening (MISSION rows 13–17): the rendered objects applied through one explicit Kubernetes provider
+// built from the stack's kubeconfig, after the cluster is ready; then a verification that reads the controls back.
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "../render/files";
+import {
+  guardExemptNamespaces,
+  renderClusterObjects,
+  type KubeObject,
+  type RenderedObject,
+} from "../render/kube";
+import type { ClusterSpec } from "../spec/types";
+import { expectationsOf } from "./verify";
+
+export interface ClusterHardeningArgs {
+  spec: ClusterSpec;
+  /** The admin kubeconfig (secret); the only credentials any in-cluster object is applied with. */
+  kubeconfig: pulumi.Output<string>;
+  /** Resources after which the API server answers: every node's readiness. */
+  clusterReady: pulumi.Resource[];
+  /** The first server's audit log line, read after the objects are applied (the verification's audit evidence). */
+  auditSample?: (dependsOn: pulumi.Resource[], trigger: string) => pulumi.Output<string>;
+  /** Folder holding cli/verify.ts (the project folder). */
+  projectDir: string;
+}
+
+/** A resource name unique per object: kind, namespace and name. */
+export function resourceName(prefix: string, o: KubeObject): string {
+  const ns = o.metadata.namespace !== undefined ? `${o.metadata.namespace}-` : "";
+  return `${prefix}-${o.kind.toLowerCase()}-${ns}${o.metadata.name}`;
+}
+
+export class ClusterHardening extends pulumi.ComponentResource {
+  /** The explicit provider every object uses. */
+  readonly provider: k8s.Provider;
+  /** Every applied object, by resource name. */
+  readonly objects: Record<string, pulumi.CustomResource>;
+  /** PASS/FAIL per CIS control, as read back from the cluster. */
+  readonly verification: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterHardeningArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("rke2:hardening:ClusterHardening", name, {}, opts);
+    const { spec } = args;
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      // Never an ambient kubeconfig or context: only the stack's own cluster.
+      { kubeconfig: args.kubeconfig, suppressDeprecationWarnings: true },
+      { parent: this, dependsOn: args.clusterReady },
+    );
+    const base = { parent: this, provider: this.provider, dependsOn: args.clusterReady };
+    const rendered = renderClusterObjects(spec);
+    const objects: Record<string, pulumi.CustomResource> = {};
+    const namespaces: Record<string, pulumi.CustomResource> = {};
+
+    for (const r of rendered.filter((x) => x.object.kind === "Namespace")) {
+      const res = this.apply(name, r, base);
+      namespaces[r.object.metadata.name] = res;
+      objects[resourceName(name, r.object)] = res;
+    }
+    let policy: pulumi.CustomResource | undefined;
+    for (const r of rendered.filter((x) => x.object.kind !== "Namespace")) {
+      const ns = r.object.metadata.namespace;
+      const owner = ns !== undefined ? namespaces[ns] : undefined;
+      const after = [
+        ...args.clusterReady,
+        ...(owner ? [owner] : []),
+        ...(r.object.kind.endsWith("Binding") && policy ? [policy] : []),
+      ];
+      const res = this.apply(name, r, { ...base, dependsOn: after });
+      if (r.object.kind === "ValidatingAdmissionPolicy") policy = res;
+      objects[resourceName(name, r.object)] = res;
+    }
+    this.objects = objects;
+
+    const applied = Object.values(objects);
+    const objectsDigest = sha256(JSON.stringify(rendered.map((r) => r.object)));
+    const auditLine = args.auditSample ? args.auditSample(applied, objectsDigest) : pulumi.output("");
+    const expectations = JSON.stringify(expectationsOf(spec, guardExemptNamespaces(spec)));
+    const verify = new command.local.Command(
+      `${name}-verify`,
+      {
+        create: "./node_modules/.bin/tsx cli/verify.ts",
+        dir: args.projectDir,
+        stdin: args.kubeconfig,
+        environment: {
+          HARDENED_RKE2_EXPECT: expectations,
+          HARDENED_RKE2_VERIFY_MODE: spec.verification,
+          HARDENED_RKE2_AUDIT_LINE: auditLine,
+        },
+        // Re-verify whenever what is applied changes; an unchanged stack is not re-checked on every up.
+        triggers: [objectsDigest, expectations, spec.verification],
+      },
+      { parent: this, dependsOn: applied },
+    );
+    this.verification = verify.stdout;
+    this.registerOutputs({ verification: this.verification });
+  }
+
+  private apply(name: string, r: RenderedObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    const o = r.object;
+    const resName = resourceName(name, o);
+    // The rendered objects have exactly the API's shape, which is what each SDK Args type describes.
+    const args: unknown = o;
+    switch (o.kind) {
+      case "Namespace":
+        return new k8s.core.v1.Namespace(resName, args as k8s.core.v1.NamespaceArgs, opts);
+      case "ServiceAccount":
+        if (r.mode !== "patch")
+          throw new Error(`ServiceAccount ${o.metadata.namespace}/${o.metadata.name} must be a patch`);
+        // The cluster owns default ServiceAccounts: the stack only sets automountServiceAccountToken (server-side
+        // apply with its own field manager), so destroy or update never deletes or fights them.
+        return new k8s.core.v1.ServiceAccountPatch(
+          resName,
+          {
+            ...(args as k8s.core.v1.ServiceAccountPatchArgs),
+            metadata: { ...o.metadata, annotations: { "pulumi.com/patchForce": "true" } },
+          },
+          opts,
+        );
+      case "NetworkPolicy":
+        return new k8s.networking.v1.NetworkPolicy(
+          resName,
+          args as k8s.networking.v1.NetworkPolicyArgs,
+          opts,
+        );
+      case "ValidatingAdmissionPolicy":
+        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+          resName,
+          args as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+          opts,
+        );
+      case "ValidatingAdmissionPolicyBinding":
+        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+          resName,
+          args as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+          opts,
+        );
+      default:
+        throw new Error(`no resource for rendered kind ${o.kind}`);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// Verification after deploy: given what the API server (and the first server's audit log) answered, decide control by
+// control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
+import type { ClusterSpec } from "../spec/types";
+import { BUILTIN_NAMESPACES } from "../spec/validate";
+
+/** What the verification reads back from the cluster. */
+export interface ClusterAnswers {
+  namespaces: string[];
+  /** `namespace/name` of every NetworkPolicy. */
+  networkPolicies: string[];
+  /** automountServiceAccountToken of each namespace's `default` ServiceAccount (undefined: unset, i.e. true). */
+  defaultServiceAccounts: Record<string, boolean | undefined>;
+  /** The API server's answer to a server-side dry run creating a privileged pod. */
+  privilegedPodDryRun: { status: number; message: string };
+  /** The last line of the API audit log on the first server (empty when the log is empty or missing). */
+  auditLogLine: string;
+}
+
+/** What the stack expects, derived from the spec. */
+export interface Expectations {
+  managedNamespaces: string[];
+  guardEnabled: boolean;
+  guardExempt: string[];
+}
+
+export function expectationsOf(spec: ClusterSpec, guardExempt: string[]): Expectations {
+  return {
+    managedNamespaces: spec.namespaces.map((n) => n.name),
+    guardEnabled: spec.admissionGuard.enabled,
+    guardExempt,
+  };
+}
+
+export interface ControlResult {
+  id: string;
+  title: string;
+  pass: boolean;
+  detail: string;
+}
+
+const AUDIT_LEVELS = ["Metadata", "Request", "RequestResponse"];
+
+function levelOf(event: unknown): string {
+  const level = (event as { level?: unknown } | null)?.level;
+  return typeof level === "string" ? level : "";
+}
+
+export function verifyControls(expect: Expectations, answers: ClusterAnswers): ControlResult[] {
+  const results: ControlResult[] = [];
+
+  const withoutPolicy = answers.namespaces.filter(
+    (ns) => !answers.networkPolicies.some((p) => p.startsWith(`${ns}/`)),
+  );
+  results.push({
+    id: "5.3.2",
+    title: "Every namespace has a NetworkPolicy",
+    pass: withoutPolicy.length === 0,
+    detail:
+      withoutPolicy.length === 0
+        ? `${answers.namespaces.length} namespaces checked`
+        : `no NetworkPolicy in: ${withoutPolicy.join(", ")}`,
+  });
+
+  // Namespaces whose default SA the stack patches must show automount off; any other namespace is covered only when
+  // the admission guard is on (or its own default SA has automount off).
+  const patched = [...BUILTIN_NAMESPACES, ...expect.managedNamespaces];
+  const saProblems = answers.namespaces.flatMap((ns) => {
+    const automount = answers.defaultServiceAccounts[ns];
+    if (automount === false) return [];
+    if (patched.includes(ns))
+      return [`${ns} (automount ${automount === undefined ? "unset" : String(automount)})`];
+    if (expect.guardEnabled && !expect.guardExempt.includes(ns)) return [];
+    return expect.guardExempt.includes(ns) ? [] : [`${ns} (not managed by the stack and no admission guard)`];
+  });
+  results.push({
+    id: "5.1.5",
+    title: "Default ServiceAccounts mount no token",
+    pass: saProblems.length === 0,
+    detail:
+      saProblems.length === 0
+        ? "automount off or guarded in every namespace"
+        : `default ServiceAccount mounts a token in: ${saProblems.join(", ")}`,
+  });
+
+  const dry = answers.privilegedPodDryRun;
+  const refused = dry.status === 403 && /violates PodSecurity/.test(dry.message);
+  results.push({
+    id: "5.2.2",
+    title: "A privileged pod is refused by admission",
+    pass: refused,
+    detail: refused
+      ? `refused: ${dry.message.slice(0, 160)}`
+      : `the dry run was answered ${dry.status}: ${dry.message.slice(0, 160)}`,
+  });
+
+  let level = "";
+  try {
+    level = answers.auditLogLine.trim() === "" ? "" : levelOf(JSON.parse(answers.auditLogLine));
+  } catch {
+    level = "";
+  }
+  const logs = AUDIT_LEVELS.includes(level);
+  results.push({
+    id: "3.2.1",
+    title: "The audit policy in force logs requests",
+    pass: logs,
+    detail: logs ? `last audit event at level ${level}` : "the audit log holds no event at Metadata or above",
+  });
+  return results;
+}
+
+/** One line per control, as the stack output and the failure message show them. */
+export function formatResults(results: ControlResult[]): string {
+  return results.map((r) => `${r.pass ? "PASS" : "FAIL"} ${r.id} ${r.title}: ${r.detail}`).join("\n");
+}
