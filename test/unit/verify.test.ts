@@ -1,0 +1,90 @@
+// The verification logic against recorded API answers: a cluster where every control holds, and one answer broken
+// at a time. It cannot prove the answers a real API server gives look like these: the end-to-end run does.
+import {
+  verifyControls,
+  formatResults,
+  type ClusterAnswers,
+  type Expectations,
+} from "../../components/hardening/verify";
+
+const expectations: Expectations = {
+  managedNamespaces: ["shop"],
+  guardEnabled: true,
+  guardExempt: ["kube-system", "default", "kube-public", "kube-node-lease", "shop"],
+};
+
+function healthy(): ClusterAnswers {
+  const namespaces = ["default", "kube-system", "kube-public", "kube-node-lease", "shop", "team-x"];
+  return {
+    namespaces,
+    networkPolicies: namespaces.map((ns) => `${ns}/hardened-rke2-default-deny`),
+    defaultServiceAccounts: {
+      default: false,
+      "kube-system": false,
+      "kube-public": false,
+      "kube-node-lease": false,
+      shop: false,
+      "team-x": undefined,
+    },
+    privilegedPodDryRun: {
+      status: 403,
+      message:
+        'pods "hardened-rke2-verify-privileged" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)',
+    },
+    auditLogLine: '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","verb":"list"}',
+  };
+}
+
+const verdicts = (a: ClusterAnswers, e = expectations) =>
+  verifyControls(e, a).map((r) => `${r.id} ${r.pass ? "PASS" : "FAIL"}`);
+
+describe("verifyControls", () => {
+  it("passes every control on a hardened cluster (a namespace outside the stack is covered by the guard)", () => {
+    expect(verdicts(healthy())).toEqual(["5.3.2 PASS", "5.1.5 PASS", "5.2.2 PASS", "3.2.1 PASS"]);
+    expect(formatResults(verifyControls(expectations, healthy())).split("\n")[0]).toBe(
+      "PASS 5.3.2 Every namespace has a NetworkPolicy: 6 namespaces checked",
+    );
+  });
+
+  it("fails 5.3.2 naming the namespace without a NetworkPolicy", () => {
+    const a = healthy();
+    a.networkPolicies = a.networkPolicies.filter((p) => !p.startsWith("team-x/"));
+    const [np] = verifyControls(expectations, a);
+    expect(np).toEqual({
+      id: "5.3.2",
+      title: "Every namespace has a NetworkPolicy",
+      pass: false,
+      detail: "no NetworkPolicy in: team-x",
+    });
+  });
+
+  it("fails 5.1.5 when a patched default ServiceAccount mounts its token", () => {
+    const a = healthy();
+    a.defaultServiceAccounts.shop = true;
+    a.defaultServiceAccounts["kube-public"] = undefined;
+    expect(verifyControls(expectations, a)[1].detail).toBe(
+      "default ServiceAccount mounts a token in: kube-public (automount unset), shop (automount true)",
+    );
+  });
+
+  it("fails 5.1.5 for a namespace outside the stack when the guard is off", () => {
+    expect(verdicts(healthy(), { ...expectations, guardEnabled: false })[1]).toBe("5.1.5 FAIL");
+  });
+
+  it("fails 5.2.2 when the privileged pod is admitted or refused for another reason", () => {
+    const admitted = healthy();
+    admitted.privilegedPodDryRun = { status: 201, message: "" };
+    expect(verdicts(admitted)[2]).toBe("5.2.2 FAIL");
+    const other = healthy();
+    other.privilegedPodDryRun = { status: 403, message: "pods is forbidden: User cannot create resource" };
+    expect(verdicts(other)[2]).toBe("5.2.2 FAIL");
+  });
+
+  it("fails 3.2.1 when the audit log is empty or holds only None-level noise", () => {
+    for (const line of ["", "not json", '{"level":"None"}']) {
+      const a = healthy();
+      a.auditLogLine = line;
+      expect(verdicts(a)[3]).toBe("3.2.1 FAIL");
+    }
+  });
+});
