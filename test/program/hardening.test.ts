@@ -72,7 +72,7 @@ describe("in-cluster hardening (dev stack)", () => {
     ).toContain("dev-hardening-validatingadmissionpolicy-hardened-rke2-default-sa-token");
   });
 
-  it("verifies after everything is applied, with the kubeconfig only on stdin", async () => {
+  it("verifies after everything is applied, with the kubeconfig only on stdin", () => {
     const v = run.byName("dev-hardening-verify");
     expect(v.type).toBe("command:local:Command");
     expect(v.inputs.create).toBe("./node_modules/.bin/tsx cli/verify.ts");
