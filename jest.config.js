@@ -6,4 +6,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   reporters: ["default", "<rootDir>/test/summary-reporter.js"],
+  // Program runs under mocks and chroot runs take seconds on a loaded 2-core machine; these are limits, not targets.
+  testTimeout: 60000,
 };

@@ -5,6 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { writeFakeArtifacts, sha256, FAKE_ARTIFACTS } from "../helpers/fake-artifacts";
+import { policies } from "../../policy/policies";
+import { checkPack, fromRecorded } from "../helpers/policy";
 import { runProgram, unwrap, type ProgramRun } from "../helpers/program";
 import { checkCommon, filesOf } from "../helpers/program-checks";
 
@@ -83,5 +85,9 @@ describe("airgap stack", () => {
     expect(filesOf(run, "airgap-cp-1").get("/var/lib/hardened-rke2/node.env")?.content).toContain(
       "INSTALL_MODE='airgap'",
     );
+  });
+
+  it("passes every policy of the pack", async () => {
+    expect(await checkPack(policies, fromRecorded(run.resources))).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 // The dev stack (AWS, one server, one agent) as the real program builds it, under mocks.
 import { parse } from "yaml";
+import { policies } from "../../policy/policies";
+import { checkPack, fromRecorded } from "../helpers/policy";
 import { runProgram, promiseOf, unwrap, type ProgramRun } from "../helpers/program";
 import { checkCommon, filesOf } from "../helpers/program-checks";
 
@@ -73,5 +75,13 @@ describe("dev stack", () => {
   it("starts the agent only after the first server is ready, but prepares it in parallel", () => {
     expect(run.byName("dev-workers-0-start").dependsOn).toContain("dev-server-0-ready");
     expect(run.byName("dev-workers-0-install").dependsOn).not.toContain("dev-server-0-ready");
+  });
+
+  it("passes every policy of the pack", async () => {
+    expect(
+      await checkPack(policies, fromRecorded(run.resources), {
+        "ec2-no-public-ip-on-servers": { allowPublicServers: true },
+      }),
+    ).toEqual([]);
   });
 });

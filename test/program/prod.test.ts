@@ -1,5 +1,7 @@
 // The prod stack (AWS, 3 servers behind an NLB, 3 agents, S3 snapshots) as the real program builds it, under mocks.
 import { parse } from "yaml";
+import { policies } from "../../policy/policies";
+import { checkPack, fromRecorded } from "../helpers/policy";
 import { runProgram, promiseOf, unwrap, isSecretValue, type ProgramRun } from "../helpers/program";
 import { checkCommon, filesOf } from "../helpers/program-checks";
 
@@ -91,5 +93,9 @@ describe("prod stack", () => {
     for (const i of run.ofType("aws:ec2/instance:Instance")) {
       expect(unwrap(i.inputs.tags)).toMatchObject({ environment: "prod", "hardened-rke2/cluster": "prod" });
     }
+  });
+
+  it("passes every policy of the pack", async () => {
+    expect(await checkPack(policies, fromRecorded(run.resources))).toEqual([]);
   });
 });

@@ -1,0 +1,22 @@
+// Every policy of the pack, one per export; policy/index.ts serves them, tests run them directly.
+import type { Policies } from "@pulumi/policy";
+import { imdsv2Required, noPublicClusterPorts, noPublicIpOnServers, rootVolumeEncrypted } from "./aws";
+import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
+import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
+import { hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "./stack";
+
+export const policies: Policies = [
+  imdsv2Required,
+  rootVolumeEncrypted,
+  noPublicIpOnServers,
+  noPublicClusterPorts,
+  cisProfile,
+  auditLogging,
+  noSecretInCommandText,
+  namespacePodSecurity,
+  defaultServiceAccountAutomount,
+  noPrivilegedWorkloads,
+  hardeningBeforeStart,
+  oddServerCount,
+  namespaceNetworkPolicy,
+];

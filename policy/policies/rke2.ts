@@ -1,0 +1,106 @@
+// Policies over what each node receives: the rendered RKE2 config carries a CIS profile its version accepts and the
+// audit flags, the audit policy logs, and nothing secret sits in plain command text.
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import {
+  acceptedProfiles,
+  CIS_PROFILES,
+  parseRke2Version,
+  type Profile,
+} from "../../components/spec/version";
+import { decodeFiles, envOf, FILES_STEP, yamlOf } from "./files";
+
+const COMMAND = "command:remote:Command";
+const CONFIG = "/etc/rancher/rke2/config.yaml";
+const AUDIT_POLICY = "/etc/rancher/rke2/audit-policy.yaml";
+
+export const cisProfile: ResourceValidationPolicy = {
+  name: "rke2-cis-profile",
+  description:
+    "Every node's RKE2 config carries a CIS profile its RKE2 version accepts, with protect-kernel-defaults.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== COMMAND || !FILES_STEP.test(args.name)) return;
+    const files = decodeFiles(args.props.stdin);
+    const config = yamlOf(files, CONFIG);
+    if (!config)
+      return report(
+        `${args.name}: no ${CONFIG} is written; the node would start RKE2 without the CIS profile`,
+      );
+    const version = parseRke2Version(envOf(files).RKE2_VERSION ?? "");
+    const profile = config.profile;
+    const accepted = version ? acceptedProfiles(version).filter((p) => CIS_PROFILES.includes(p)) : [];
+    if (typeof profile !== "string" || !accepted.includes(profile as Profile)) {
+      report(
+        `${args.name}: profile is ${JSON.stringify(profile)}; RKE2 ${version?.raw ?? "?"} needs one of: ${accepted.join(", ")} (CIS)`,
+      );
+    }
+    if (config["protect-kernel-defaults"] !== true) {
+      report(
+        `${args.name}: protect-kernel-defaults is not true; the CIS profile requires it (CIS 4.2.6 in older benchmarks)`,
+      );
+    }
+  },
+};
+
+const MINIMUMS: [string, number, string][] = [
+  ["audit-log-maxage", 30, "1.2.17"],
+  ["audit-log-maxbackup", 10, "1.2.18"],
+  ["audit-log-maxsize", 100, "1.2.19"],
+];
+
+export const auditLogging: ResourceValidationPolicy = {
+  name: "rke2-audit-logging",
+  description: "Servers log API requests: an audit policy that logs, an audit log path and CIS retention.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== COMMAND || !FILES_STEP.test(args.name)) return;
+    const files = decodeFiles(args.props.stdin);
+    if (envOf(files).ROLE !== "server") return;
+    const config = yamlOf(files, CONFIG) ?? {};
+    if (config["audit-policy-file"] !== AUDIT_POLICY) {
+      report(
+        `${args.name}: audit-policy-file is ${JSON.stringify(config["audit-policy-file"])}; point it at ${AUDIT_POLICY} (CIS 3.2.1)`,
+      );
+    }
+    const apiArgs = Array.isArray(config["kube-apiserver-arg"])
+      ? (config["kube-apiserver-arg"] as string[])
+      : [];
+    const flag = (name: string) => apiArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+    if (!flag("audit-log-path"))
+      report(`${args.name}: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)`);
+    for (const [name, min, id] of MINIMUMS) {
+      const value = Number(flag(name));
+      if (!(value >= min))
+        report(`${args.name}: ${name} is ${flag(name) ?? "unset"}; it must be ${min} or more (CIS ${id})`);
+    }
+    const policy = yamlOf(files, AUDIT_POLICY) as { rules?: { level?: string }[] } | undefined;
+    if (!policy?.rules?.some((r) => r.level !== undefined && r.level !== "None")) {
+      report(`${args.name}: the audit policy logs nothing; add a rule at Metadata or above (CIS 3.2.1)`);
+    }
+  },
+};
+
+const KEY_MATERIAL = /PRIVATE KEY-----|client-key-data:/;
+
+export const noSecretInCommandText: ResourceValidationPolicy = {
+  name: "no-secret-in-command-text",
+  description:
+    "Remote commands hold no key material in their command text, and the kubeconfig read is never logged.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type !== COMMAND && args.type !== "command:local:Command") return;
+    for (const field of ["create", "update", "delete"]) {
+      const text: unknown = args.props[field];
+      if (typeof text === "string" && KEY_MATERIAL.test(text)) {
+        report(
+          `${args.name}: the ${field} command text holds key material; send secrets as files over stdin instead`,
+        );
+      }
+    }
+    if (args.name.endsWith("-kubeconfig") && args.props.logging !== "none") {
+      report(
+        `${args.name}: reads the admin kubeconfig with logging ${JSON.stringify(args.props.logging ?? "stdoutAndStderr")}; set logging: "none"`,
+      );
+    }
+  },
+};

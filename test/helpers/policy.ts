@@ -1,0 +1,127 @@
+// Runs CrossGuard policies the way the policy server does: props behind the unknown-checking proxy (an unknown value
+// during preview is not a violation), secrets unpacked, stack resources linked by their dependencies.
+import type {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+  Policies,
+} from "@pulumi/policy";
+import * as policySdk from "@pulumi/policy";
+import { unwrap, type Recorded } from "./program";
+
+// The policy server's own unknown-value proxy: exported at runtime, its types are marked internal.
+const { unknownCheckingProxy, UnknownValueError } = policySdk as unknown as {
+  unknownCheckingProxy: <T>(props: T) => T;
+  UnknownValueError: new (...args: unknown[]) => Error;
+};
+
+export interface Fixture {
+  type: string;
+  name: string;
+  props: Record<string, any>;
+  dependsOn?: string[];
+}
+
+/** The engine's marker for a value not known until the update (policy/proxy.js). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function deepUnwrap(value: unknown): any {
+  const v = unwrap(value);
+  if (Array.isArray(v)) return v.map(deepUnwrap);
+  if (v !== null && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepUnwrap(x)]));
+  return v;
+}
+
+export function fromRecorded(resources: Recorded[]): Fixture[] {
+  return resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    props: deepUnwrap(r.inputs),
+    dependsOn: r.dependsOn,
+  }));
+}
+
+const isStack = (p: Policies[number]): p is StackValidationPolicy => "validateStack" in p;
+
+/** Violations of one resource policy; "unknown" when the policy could not run because a value is unknown. */
+export async function checkResource(
+  policy: ResourceValidationPolicy,
+  r: Fixture,
+  config: Record<string, unknown> = {},
+): Promise<string[]> {
+  const violations: string[] = [];
+  const validations = Array.isArray(policy.validateResource)
+    ? policy.validateResource
+    : policy.validateResource
+      ? [policy.validateResource]
+      : [];
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {}).map(([k, s]) => [
+      k,
+      (s as { default?: unknown }).default,
+    ]),
+  );
+  for (const validate of validations) {
+    try {
+      await validate(
+        {
+          type: r.type,
+          name: r.name,
+          urn: `urn:pulumi:test::hardened-rke2::${r.type}::${r.name}`,
+          props: unknownCheckingProxy(r.props),
+          getConfig: <T extends object>() => ({ ...defaults, ...config }) as T,
+        } as any,
+        (message) => violations.push(message),
+      );
+    } catch (e) {
+      if (e instanceof UnknownValueError) return ["unknown"];
+      throw e;
+    }
+  }
+  return violations;
+}
+
+export async function checkStack(policy: StackValidationPolicy, fixtures: Fixture[]): Promise<string[]> {
+  const byName = new Map<string, PolicyResource>();
+  const resources = fixtures.map((f) => {
+    const r = {
+      type: f.type,
+      name: f.name,
+      urn: `urn:${f.type}::${f.name}`,
+      props: f.props,
+      dependencies: [] as PolicyResource[],
+    } as unknown as PolicyResource;
+    byName.set(f.name, r);
+    return r;
+  });
+  fixtures.forEach((f, i) => {
+    for (const d of f.dependsOn ?? []) {
+      const dep = byName.get(d);
+      if (dep) resources[i].dependencies.push(dep);
+    }
+  });
+  const violations: string[] = [];
+  await policy.validateStack({ resources } as any, (message) => violations.push(message));
+  return violations;
+}
+
+/** Every violation of the pack over a set of resources, as "<policy>: <message>". */
+export async function checkPack(
+  policies: Policies,
+  fixtures: Fixture[],
+  config: Record<string, Record<string, unknown>> = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of policies) {
+    if (isStack(p)) {
+      for (const v of await checkStack(p, fixtures)) out.push(`${p.name}: ${v}`);
+    } else {
+      for (const f of fixtures) {
+        for (const v of await checkResource(p, f, config[p.name]))
+          if (v !== "unknown") out.push(`${p.name}: ${v}`);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+// The node and stack policies over fixtures built from real renders: compliant as rendered, then one rule broken at
+// a time.
+import { stringify, parse } from "yaml";
+import { fileRecords } from "../../components/bootstrap/remote";
+import { renderBundle } from "../../components/render/bundle";
+import type { NodeFile } from "../../components/render/files";
+import { auditLogging, cisProfile, noSecretInCommandText } from "../../policy/policies/rke2";
+import { hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "../../policy/policies/stack";
+import { checkResource, checkStack, type Fixture } from "../helpers/policy";
+import { existingConfig, spec } from "../helpers/spec";
+
+const inputs = { secret: () => "token", file: () => "", secretFile: () => "" };
+
+/** The bootstrap commands of every node of a rendered stack, chained as the program chains them. */
+function stackFixtures(edit: (path: string, content: string) => string = (_p, c) => c): Fixture[] {
+  const out: Fixture[] = [];
+  for (const b of renderBundle(spec(existingConfig()), inputs).nodes) {
+    const node = `test-${b.node.name}`;
+    const files: NodeFile[] = [...b.files, ...b.scripts].map((f) => ({
+      ...f,
+      content: edit(f.path, f.content),
+    }));
+    out.push({
+      type: "command:remote:Command",
+      name: `${node}-files`,
+      props: { stdin: fileRecords(files), create: "static" },
+    });
+    let previous = `${node}-files`;
+    for (const s of b.scripts) {
+      out.push({
+        type: "command:remote:Command",
+        name: `${node}-${s.step}`,
+        props: { create: "static" },
+        dependsOn: [previous],
+      });
+      previous = `${node}-${s.step}`;
+    }
+  }
+  return out;
+}
+
+const filesOf = (fixtures: Fixture[], node: string) =>
+  fixtures.find((f) => f.name === `test-${node}-files`) as Fixture;
+const editConfig = (change: (c: Record<string, unknown>) => void) => (path: string, content: string) => {
+  if (path !== "/etc/rancher/rke2/config.yaml") return content;
+  const c = parse(content) as Record<string, unknown>;
+  change(c);
+  return stringify(c);
+};
+
+describe("rke2-cis-profile", () => {
+  it("passes every rendered node", async () => {
+    for (const f of stackFixtures().filter((x) => x.name.endsWith("-files")))
+      expect(await checkResource(cisProfile, f)).toEqual([]);
+  });
+  it("refuses a missing profile and a profile the version refuses", async () => {
+    const removed = filesOf(stackFixtures(editConfig((c) => delete c.profile)), "s1");
+    expect(await checkResource(cisProfile, removed)).toEqual([
+      "test-s1-files: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)",
+    ]);
+    const old = filesOf(stackFixtures(editConfig((c) => (c.profile = "cis-1.23"))), "a1");
+    expect(await checkResource(cisProfile, old)).toEqual([
+      'test-a1-files: profile is "cis-1.23"; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)',
+    ]);
+  });
+  it("refuses protect-kernel-defaults turned off", async () => {
+    const off = filesOf(stackFixtures(editConfig((c) => (c["protect-kernel-defaults"] = false))), "s2");
+    expect(await checkResource(cisProfile, off)).toEqual([
+      "test-s2-files: protect-kernel-defaults is not true; the CIS profile requires it (CIS 4.2.6 in older benchmarks)",
+    ]);
+  });
+});
+
+describe("rke2-audit-logging", () => {
+  it("passes rendered servers and ignores agents", async () => {
+    for (const f of stackFixtures().filter((x) => x.name.endsWith("-files")))
+      expect(await checkResource(auditLogging, f)).toEqual([]);
+  });
+  it("refuses weakened audit flags", async () => {
+    const weak = filesOf(
+      stackFixtures(
+        editConfig(
+          (c) =>
+            (c["kube-apiserver-arg"] = [
+              "audit-log-maxage=7",
+              "audit-log-maxbackup=10",
+              "audit-log-maxsize=100",
+            ]),
+        ),
+      ),
+      "s1",
+    );
+    expect(await checkResource(auditLogging, weak)).toEqual([
+      "test-s1-files: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)",
+      "test-s1-files: audit-log-maxage is 7; it must be 30 or more (CIS 1.2.17)",
+    ]);
+    const noFile = filesOf(stackFixtures(editConfig((c) => delete c["audit-policy-file"])), "s1");
+    expect(await checkResource(auditLogging, noFile)).toEqual([
+      "test-s1-files: audit-policy-file is undefined; point it at /etc/rancher/rke2/audit-policy.yaml (CIS 3.2.1)",
+    ]);
+  });
+  it("refuses an audit policy that logs nothing", async () => {
+    const empty = (path: string, content: string) =>
+      path === "/etc/rancher/rke2/audit-policy.yaml"
+        ? "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n"
+        : content;
+    expect(await checkResource(auditLogging, filesOf(stackFixtures(empty), "s1"))).toEqual([
+      "test-s1-files: the audit policy logs nothing; add a rule at Metadata or above (CIS 3.2.1)",
+    ]);
+  });
+});
+
+describe("no-secret-in-command-text", () => {
+  it("refuses key material in command text and a logged kubeconfig read", async () => {
+    const ok: Fixture = {
+      type: "command:remote:Command",
+      name: "c-kubeconfig",
+      props: { create: "cat x", logging: "none" },
+    };
+    expect(await checkResource(noSecretInCommandText, ok)).toEqual([]);
+    expect(await checkResource(noSecretInCommandText, { ...ok, props: { create: "cat x" } })).toEqual([
+      'c-kubeconfig: reads the admin kubeconfig with logging "stdoutAndStderr"; set logging: "none"',
+    ]);
+    const leaky: Fixture = {
+      type: "command:remote:Command",
+      name: "c-x",
+      props: { create: "echo '-----BEGIN OPENSSH PRIVATE KEY-----'" },
+    };
+    expect(await checkResource(noSecretInCommandText, leaky)).toEqual([
+      "c-x: the create command text holds key material; send secrets as files over stdin instead",
+    ]);
+  });
+});
+
+describe("stack policies", () => {
+  it("pass the rendered stack", async () => {
+    for (const p of [hardeningBeforeStart, oddServerCount, namespaceNetworkPolicy])
+      expect(await checkStack(p, stackFixtures())).toEqual([]);
+  });
+  it("refuse a node whose hardening step is missing or not before the start", async () => {
+    const fixtures = stackFixtures().filter((f) => f.name !== "test-s2-etcd-user");
+    fixtures.find((f) => f.name === "test-s2-install")!.dependsOn = ["test-s2-sysctl"];
+    const reordered = fixtures.map((f) =>
+      f.name === "test-a1-start" ? { ...f, dependsOn: ["test-a1-files"] } : f,
+    );
+    expect(await checkStack(hardeningBeforeStart, reordered)).toEqual([
+      "node test-s2 has no etcd-user step; RKE2's CIS profile refuses to start without it",
+      "node test-a1 starts RKE2 without waiting for its sysctl step",
+    ]);
+  });
+  it("refuse an even server count", async () => {
+    const fixtures = stackFixtures().filter((f) => !f.name.startsWith("test-s3-"));
+    expect(await checkStack(oddServerCount, fixtures)).toEqual([
+      "the stack has 2 servers; etcd needs an odd count (1, 3, 5 or 7)",
+    ]);
+  });
+  it("refuse a namespace without its default-deny policy", async () => {
+    const ns: Fixture = {
+      type: "kubernetes:core/v1:Namespace",
+      name: "ns-shop",
+      props: { metadata: { name: "shop" } },
+    };
+    const deny: Fixture = {
+      type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      name: "np",
+      props: { metadata: { name: "hardened-rke2-default-deny", namespace: "shop" } },
+    };
+    expect(await checkStack(namespaceNetworkPolicy, [ns, deny])).toEqual([]);
+    expect(await checkStack(namespaceNetworkPolicy, [ns])).toEqual([
+      "namespace shop has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)",
+    ]);
+  });
+});
