@@ -32,36 +32,19 @@ export function renderRegistries(spec: ClusterSpec, inputs: RenderInputs): NodeF
       entry.auth = { username: c.auth.username, password: inputs.secret(c.auth.password.key) };
     }
     if (c.tls) {
-      const tls: Record<string, unknown> = {};
+      const tls: Record<string, string> = {};
       const dir = hostDir(host);
-      if (c.tls.caFile !== undefined) {
-        tls.ca_file = `${dir}/ca.crt`;
-        files.push(
-          rootFile(tls.ca_file as string, "0644", inputs.file(c.tls.caFile), `CA of registry ${host}`),
-        );
-      }
-      if (c.tls.certFile !== undefined) {
-        tls.cert_file = `${dir}/client.crt`;
-        files.push(
-          rootFile(
-            tls.cert_file as string,
-            "0644",
-            inputs.file(c.tls.certFile),
-            `client certificate for ${host}`,
-          ),
-        );
-      }
-      if (c.tls.keyFile !== undefined) {
-        tls.key_file = `${dir}/client.key`;
-        files.push(
-          rootFile(
-            tls.key_file as string,
-            "0600",
-            inputs.secretFile(c.tls.keyFile),
-            `client key for ${host}`,
-            true,
-          ),
-        );
+      // wharfie field, file on the node, the operator's file, and whether it is a secret (the client key).
+      const parts: [string, string, string | undefined, boolean, string][] = [
+        ["ca_file", "ca.crt", c.tls.caFile, false, `CA of registry ${host}`],
+        ["cert_file", "client.crt", c.tls.certFile, false, `client certificate for ${host}`],
+        ["key_file", "client.key", c.tls.keyFile, true, `client key for ${host}`],
+      ];
+      for (const [field, name, local, secret, purpose] of parts) {
+        if (local === undefined) continue;
+        tls[field] = `${dir}/${name}`;
+        const content = secret ? inputs.secretFile(local) : inputs.file(local);
+        files.push(rootFile(tls[field], secret ? "0600" : "0644", content, purpose, secret));
       }
       // TLS verification stays on: insecure_skip_verify is never written.
       entry.tls = tls;
