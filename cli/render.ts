@@ -110,6 +110,8 @@ export function writeBundle(spec: ClusterSpec, bundle: Bundle, out: string): Ren
   if (fs.existsSync(abs) && !fs.existsSync(path.join(abs, MARKER))) {
     throw new Error(`${abs} exists and is not a previous render output; choose an empty or new --out folder`);
   }
+  // The README's first command writes out/dev in a fresh clone, where out/ does not exist yet.
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = fs.mkdtempSync(path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-`));
   try {
     let files = 0;

@@ -78,6 +78,12 @@ describe("render command", () => {
     expect(fs.readdirSync(out)).toEqual(["precious.txt"]);
   });
 
+  it("creates missing parent folders of --out, as in a fresh clone", () => {
+    const out = path.join(tmp(), "out", "dev");
+    expect(main(["--stack", "dev", "--out", out])).toBe(0);
+    expect(fs.existsSync(path.join(out, "CIS.md"))).toBe(true);
+  });
+
   it("replaces its own earlier output", () => {
     const out = path.join(tmp(), "out");
     expect(runCli(["--stack", "dev", "--out", out]).status).toBe(0);
