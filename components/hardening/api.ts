@@ -10,7 +10,12 @@ interface Kubeconfig {
 }
 
 interface Client {
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; json: unknown }>;
 }
 
 export function clientFor(kubeconfigText: string): Client {
@@ -21,7 +26,7 @@ export function clientFor(kubeconfigText: string): Client {
   const b64 = (v?: string) => (v === undefined ? undefined : Buffer.from(v, "base64"));
   const base = new URL(cluster.server);
   return {
-    request: (method, path, body) =>
+    request: (method, path, body, contentType = "application/json") =>
       new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
         const req = https.request(
@@ -35,7 +40,7 @@ export function clientFor(kubeconfigText: string): Client {
             key: b64(user["client-key-data"]),
             headers: {
               Accept: "application/json",
-              ...(payload !== undefined ? { "Content-Type": "application/json" } : {}),
+              ...(payload !== undefined ? { "Content-Type": contentType } : {}),
               ...(user.token !== undefined ? { Authorization: `Bearer ${user.token}` } : {}),
             },
             timeout: 30_000,
