@@ -23,6 +23,8 @@ export interface ClusterHardeningArgs {
   auditSample?: (dependsOn: pulumi.Resource[], trigger: string) => pulumi.Output<string>;
   /** Folder holding cli/verify.ts (the project folder). */
   projectDir: string;
+  /** Whether to verify after applying (a local command running cli/verify.ts); on unless a harness turns it off. */
+  verify?: boolean;
 }
 
 /** A resource name unique per object: kind, namespace and name. */
@@ -37,7 +39,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
   /** Every applied object, by resource name. */
   readonly objects: Record<string, pulumi.CustomResource>;
   /** PASS/FAIL per CIS control, as read back from the cluster. */
-  readonly verification: pulumi.Output<string>;
+  readonly verification: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ClusterHardeningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rke2:hardening:ClusterHardening", name, {}, opts);
@@ -74,6 +76,19 @@ export class ClusterHardening extends pulumi.ComponentResource {
     this.objects = objects;
 
     const applied = Object.values(objects);
+    this.verification =
+      args.verify === false ? pulumi.output(undefined) : this.verify(name, args, rendered, applied);
+    this.registerOutputs({ verification: this.verification });
+  }
+
+  /** Reads the controls back from the API server after everything is applied (cli/verify.ts). */
+  private verify(
+    name: string,
+    args: ClusterHardeningArgs,
+    rendered: RenderedObject[],
+    applied: pulumi.Resource[],
+  ): pulumi.Output<string> {
+    const { spec } = args;
     const objectsDigest = sha256(JSON.stringify(rendered.map((r) => r.object)));
     const auditLine = args.auditSample ? args.auditSample(applied, objectsDigest) : pulumi.output("");
     const expectations = JSON.stringify(expectationsOf(spec, guardExemptNamespaces(spec)));
@@ -93,8 +108,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: applied },
     );
-    this.verification = verify.stdout;
-    this.registerOutputs({ verification: this.verification });
+    return verify.stdout;
   }
 
   private apply(name: string, r: RenderedObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
