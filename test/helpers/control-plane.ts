@@ -230,7 +230,8 @@ export async function startControlPlane(spec: ClusterSpec): Promise<ControlPlane
     );
 
     // kube-controller-manager with the flags the rendered config sets (CIS 1.3.1); its service-account controllers
-    // make each namespace's default ServiceAccount, as in a real cluster.
+    // make each namespace's default ServiceAccount and its garbage collector finishes the foreground deletions the
+    // Pulumi kubernetes provider asks for, as in a real cluster.
     fs.writeFileSync(file("kcm.kubeconfig"), kubeconfig, { mode: 0o600 });
     start("kube-controller-manager", [
       `--kubeconfig=${file("kcm.kubeconfig")}`,
@@ -241,7 +242,7 @@ export async function startControlPlane(spec: ClusterSpec): Promise<ControlPlane
       `--cert-dir=${file("kcm-certs")}`,
       `--service-account-private-key-file=${file("sa.key")}`,
       `--root-ca-file=${file("ca.crt")}`,
-      "--controllers=serviceaccount,serviceaccount-token,namespace,podgc",
+      "--controllers=serviceaccount,serviceaccount-token,namespace,podgc,garbagecollector",
       "--use-service-account-credentials=false",
       "--leader-elect=false",
       ...renderedFlags(spec, "kube-controller-manager-arg"),

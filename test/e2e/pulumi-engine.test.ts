@@ -1,0 +1,152 @@
+// The in-cluster hardening applied by the real Pulumi engine (CLI built from Go modules), its Node.js language host
+// and the real kubernetes provider, against the real control plane of helpers/control-plane.ts: `pulumi up`, a
+// second preview with no changes, the state holding no plain secret, and `pulumi destroy` leaving the cluster's own
+// objects in place. (`pulumi preview --policy-pack policy` is not here: the Node.js language host the Go module proxy
+// serves, v3.68.0, answers "not supported" when the CLI asks it to run a policy pack.) The program is the ClusterHardening component alone: the product's
+// full program also bootstraps nodes over SSH with the command provider, which cannot be built here (README).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { renderClusterObjects } from "../../components/render/kube";
+import { startControlPlane, TOOLCHAIN_BIN, type ControlPlane } from "../helpers/control-plane";
+import { existingConfig, REPO, spec as specOf } from "../helpers/spec";
+
+const cluster = { ...existingConfig(), namespaces: [{ name: "shop" }] };
+const spec = specOf(cluster, { configKeys: new Map(), baseDir: REPO, requireSecrets: false });
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-pulumi-"));
+let cp: ControlPlane;
+
+const env = {
+  ...process.env,
+  PATH: `${TOOLCHAIN_BIN}:${process.env.PATH ?? ""}`,
+  PULUMI_HOME: path.join(work, "home"),
+  PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+  PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
+  PULUMI_SKIP_UPDATE_CHECK: "1",
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+};
+
+function pulumi(args: string[], input?: string, timeout = 600_000) {
+  const r = spawnSync(path.join(TOOLCHAIN_BIN, "pulumi"), [...args, "--non-interactive"], {
+    cwd: path.join(work, "program"),
+    env,
+    input,
+    encoding: "utf8",
+    timeout,
+  });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(path.join(TOOLCHAIN_BIN, "pulumi")))
+    throw new Error(
+      "pulumi is not built: run `bash e2e/toolchain/build.sh pulumi language-nodejs kubernetes`",
+    );
+  cp = await startControlPlane(spec);
+  const program = path.join(work, "program");
+  fs.mkdirSync(path.join(work, "state"), { recursive: true });
+  fs.mkdirSync(program, { recursive: true });
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(program, "node_modules"));
+  fs.writeFileSync(
+    path.join(program, "Pulumi.yaml"),
+    stringify({ name: "hardened-rke2-e2e", runtime: { name: "nodejs", options: { typescript: true } } }),
+  );
+  fs.writeFileSync(
+    path.join(program, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node",
+        esModuleInterop: true,
+        skipLibCheck: true,
+      },
+      files: ["index.ts"],
+    }),
+  );
+  fs.writeFileSync(
+    path.join(program, "index.ts"),
+    [
+      'import * as pulumi from "@pulumi/pulumi";',
+      `import { ClusterHardening } from ${JSON.stringify(path.join(REPO, "components", "hardening"))};`,
+      `import { buildClusterSpec } from ${JSON.stringify(path.join(REPO, "components", "spec", "validate"))};`,
+      "const config = new pulumi.Config();",
+      `const spec = buildClusterSpec(config.requireObject("cluster"), { configKeys: new Map(), baseDir: ${JSON.stringify(REPO)}, requireSecrets: false });`,
+      'const h = new ClusterHardening("e2e", { spec, kubeconfig: config.requireSecret("kubeconfig"), clusterReady: [], projectDir: __dirname, verify: false });',
+      "export const objects = Object.keys(h.objects).length;",
+      "",
+    ].join("\n"),
+  );
+  fs.writeFileSync(
+    path.join(program, "Pulumi.e2e.yaml"),
+    stringify({ config: { "hardened-rke2-e2e:cluster": cluster } }),
+  );
+  for (const step of [
+    pulumi(["stack", "init", "e2e"]),
+    pulumi(["config", "set", "--secret", "kubeconfig"], cp.kubeconfig),
+  ]) {
+    if (step.status !== 0) throw new Error(step.out);
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await cp?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("pulumi up with the real engine and kubernetes provider", () => {
+  let up: { status: number | null; out: string };
+  it("applies every rendered object", async () => {
+    up = pulumi(["up", "--yes", "--skip-preview", "--stack", "e2e"]);
+    expect(up.out).not.toMatch(/error:/);
+    expect(up.status).toBe(0);
+    const policies = await cp
+      .client()
+      .request("GET", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies");
+    expect(
+      (policies.json as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name).sort(),
+    ).toEqual([
+      "hardened-rke2-allow-dns",
+      "hardened-rke2-allow-same-namespace",
+      "hardened-rke2-default-deny",
+    ]);
+    const sa = await cp.client().request("GET", "/api/v1/namespaces/kube-system/serviceaccounts/default");
+    expect((sa.json as { automountServiceAccountToken?: boolean }).automountServiceAccountToken).toBe(false);
+    expect(renderClusterObjects(spec).length).toBeGreaterThan(20);
+  });
+
+  it("changes nothing on a second run", () => {
+    const again = pulumi(["preview", "--expect-no-changes", "--stack", "e2e"]);
+    expect(again.out).not.toMatch(/error:/);
+    expect(again.status).toBe(0);
+  });
+
+  it("keeps the kubeconfig's admin key out of the state in plain text", () => {
+    const state = fs
+      .readdirSync(path.join(work, "state"), { recursive: true })
+      .map((f) => path.join(work, "state", String(f)))
+      .filter((f) => fs.statSync(f).isFile())
+      .map((f) => fs.readFileSync(f, "utf8"))
+      .join("\n");
+    const key = /client-key-data: (\S+)/.exec(cp.kubeconfig)?.[1] ?? "no key";
+    expect(state.length).toBeGreaterThan(1000);
+    expect(state.includes(key)).toBe(false);
+  });
+
+  it("destroys its objects but leaves the cluster's own default ServiceAccounts and namespaces", async () => {
+    const down = pulumi(["destroy", "--yes", "--skip-preview", "--stack", "e2e"], undefined, 150_000);
+    expect(down.out).not.toMatch(/error:/);
+    expect(down.status).toBe(0);
+    expect(
+      (await cp.client().request("GET", "/api/v1/namespaces/kube-system/serviceaccounts/default")).status,
+    ).toBe(200);
+    expect((await cp.client().request("GET", "/api/v1/namespaces/kube-public")).status).toBe(200);
+    const left = await cp
+      .client()
+      .request("GET", "/apis/networking.k8s.io/v1/namespaces/kube-system/networkpolicies");
+    expect((left.json as { items: unknown[] }).items).toEqual([]);
+  });
+});
