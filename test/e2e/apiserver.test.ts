@@ -4,7 +4,12 @@
 // the cluster back. What it cannot prove: RKE2 itself (no real binary here). The same objects applied by the real
 // Pulumi engine and kubernetes provider are in pulumi-engine.test.ts.
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { gatherFacts } from "../../cli/cis-check";
 import { fetchAnswers } from "../../components/hardening/api";
+import { hostChecks } from "../../components/hardening/host-checks";
+import { renderBundle } from "../../components/render/bundle";
+import { placeholderInputs } from "../../components/render/inputs";
 import { expectationsOf, formatResults, verifyControls } from "../../components/hardening/verify";
 import { GUARD_MESSAGE, guardExemptNamespaces, renderClusterObjects } from "../../components/render/kube";
 import { startControlPlane, until, type ControlPlane } from "../helpers/control-plane";
@@ -130,5 +135,30 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     const podCreates = events.filter((e) => e.verb === "create" && e.objectRef?.resource === "pods");
     expect(podCreates.length).toBeGreaterThan(0);
     expect(new Set(podCreates.map((e) => e.level))).toEqual(new Set(["Metadata"]));
+  });
+
+  it("passes the operator-side checks on the running processes and the rendered files (kube-bench style)", () => {
+    // The first server's rendered files, written with their modes into a folder standing for the node's root.
+    const root = path.join(cp.dir, "node-root");
+    for (const f of renderBundle(spec, placeholderInputs(REPO)).nodes[0].files) {
+      fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
+      fs.writeFileSync(path.join(root, f.path), f.content, { mode: parseInt(f.mode, 8) });
+    }
+    const results = hostChecks(spec, gatherFacts(root));
+    process.stdout.write(`${formatResults(results)}\n`);
+    expect(results.filter((r) => !r.pass).map((r) => `${r.id} ${r.detail}`)).toEqual([]);
+    expect(results.map((r) => r.id)).toEqual([
+      "1.2.16",
+      "1.2.17",
+      "1.2.18",
+      "1.2.19",
+      "3.2.1",
+      "5.2.1",
+      "1.3.1",
+      "1.1.x",
+      "1.1.x",
+      "1.1.x",
+      "1.1.x",
+    ]);
   });
 });

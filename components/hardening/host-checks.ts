@@ -1,0 +1,114 @@
+// Operator-side CIS checks on a server node, the way kube-bench's RKE2 benchmark makes them: flags of the running
+// control-plane processes (from their command lines) and modes and owners of the files on disk. Pure: the facts are
+// gathered by cli/cis-check.ts on the node, or by a test from its own processes.
+import { controlMap } from "../render/cis";
+import { PATHS } from "../render/files";
+import type { ClusterSpec } from "../spec/types";
+import type { ControlResult } from "./verify";
+
+export interface FileFact {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface HostFacts {
+  /** Command-line arguments of each running control-plane process; undefined when it is not running. */
+  processes: Partial<Record<"kube-apiserver" | "kube-controller-manager", string[]>>;
+  /** stat of each file checked; undefined when absent. */
+  files: Record<string, FileFact | undefined>;
+}
+
+/** The files this product writes that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
+export const ROOT_ONLY_FILES = [PATHS.config, PATHS.token, PATHS.auditPolicy, PATHS.podSecurity];
+
+function flagValue(args: string[] | undefined, flag: string): string | undefined {
+  const prefix = `--${flag}=`;
+  return args?.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[] {
+  const ids = controlMap(spec);
+  const idOf = (titleStart: string) => ids.find((c) => c.title.startsWith(titleStart))?.id ?? "?";
+  const api = facts.processes["kube-apiserver"];
+  const kcm = facts.processes["kube-controller-manager"];
+  const results: ControlResult[] = [];
+  const check = (
+    id: string,
+    title: string,
+    value: string | undefined,
+    ok: (v: string) => boolean,
+    process: string,
+  ) =>
+    results.push({
+      id,
+      title,
+      pass: value !== undefined && ok(value),
+      detail:
+        value === undefined
+          ? `${process} ${facts.processes[process as keyof HostFacts["processes"]] ? "runs without the flag" : "is not running"}`
+          : `${title.split(" ")[0]}=${value}`,
+    });
+
+  check(
+    idOf("--audit-log-path"),
+    "--audit-log-path is set",
+    flagValue(api, "audit-log-path"),
+    (v) => v !== "",
+    "kube-apiserver",
+  );
+  check(
+    idOf("--audit-log-maxage"),
+    "--audit-log-maxage is 30 or more",
+    flagValue(api, "audit-log-maxage"),
+    (v) => Number(v) >= 30,
+    "kube-apiserver",
+  );
+  check(
+    idOf("--audit-log-maxbackup"),
+    "--audit-log-maxbackup is 10 or more",
+    flagValue(api, "audit-log-maxbackup"),
+    (v) => Number(v) >= 10,
+    "kube-apiserver",
+  );
+  check(
+    idOf("--audit-log-maxsize"),
+    "--audit-log-maxsize is 100 or more",
+    flagValue(api, "audit-log-maxsize"),
+    (v) => Number(v) >= 100,
+    "kube-apiserver",
+  );
+  check(
+    idOf("A minimal audit policy"),
+    "--audit-policy-file is set",
+    flagValue(api, "audit-policy-file"),
+    (v) => v !== "",
+    "kube-apiserver",
+  );
+  check(
+    idOf("At least one active policy"),
+    "--admission-control-config-file is set",
+    flagValue(api, "admission-control-config-file"),
+    (v) => v !== "",
+    "kube-apiserver",
+  );
+  check(
+    idOf("--terminated-pod-gc-threshold"),
+    "--terminated-pod-gc-threshold is set",
+    flagValue(kcm, "terminated-pod-gc-threshold"),
+    (v) => Number(v) > 0,
+    "kube-controller-manager",
+  );
+
+  for (const file of ROOT_ONLY_FILES) {
+    const f = facts.files[file];
+    const ok = f !== undefined && (f.mode & 0o077) === 0 && f.uid === 0 && f.gid === 0;
+    results.push({
+      id: "1.1.x",
+      title: `${file} is 600 or stricter and root:root`,
+      pass: ok,
+      detail: f === undefined ? "missing" : `mode ${(f.mode & 0o777).toString(8)}, owner ${f.uid}:${f.gid}`,
+    });
+  }
+  return results;
+}
