@@ -1,7 +1,7 @@
 // A real Kubernetes control plane for the end-to-end suites: etcd, kube-apiserver and kube-controller-manager built
 // from Go modules (e2e/toolchain/build.sh etcd kube), on 127.0.0.1 only, run with the audit policy, the Pod Security
 // admission file and the component flags this product renders for the first server.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -13,6 +13,7 @@ import { renderPolicyFiles } from "../../components/render/policy";
 import { rke2Config } from "../../components/render/rke2";
 import { offlineFacts, registrationAddress } from "../../components/render/topology";
 import type { ClusterSpec } from "../../components/spec/types";
+import { issue, makeCa, openssl } from "./pki";
 import { REPO } from "./spec";
 
 export const TOOLCHAIN_BIN = path.join(
@@ -34,11 +35,6 @@ export interface ControlPlane {
   }): Promise<void>;
   /** Stops every process and removes the folder (etcd's data, certificates, logs). */
   stop(): Promise<void>;
-}
-
-function openssl(...args: string[]) {
-  const r = spawnSync("openssl", args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
 }
 
 async function freePort(): Promise<number> {
@@ -117,43 +113,15 @@ export async function startControlPlane(spec: ClusterSpec): Promise<ControlPlane
   };
 
   try {
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    openssl(
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      file("ca.key"),
-      "-out",
-      file("ca.crt"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=e2e-ca",
+    makeCa(dir, "ca");
+    issue(
+      dir,
+      "apiserver",
+      "ca",
+      "/CN=kube-apiserver",
+      "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
     );
-    const issue = (name: string, subj: string, ext: string) => {
-      openssl("req", ...ec, "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", subj);
-      fs.writeFileSync(file(`${name}.ext`), ext);
-      openssl(
-        "x509",
-        "-req",
-        "-in",
-        file(`${name}.csr`),
-        "-CA",
-        file("ca.crt"),
-        "-CAkey",
-        file("ca.key"),
-        "-CAcreateserial",
-        "-out",
-        file(`${name}.crt`),
-        "-days",
-        "1",
-        "-extfile",
-        file(`${name}.ext`),
-      );
-    };
-    issue("apiserver", "/CN=kube-apiserver", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    issue("admin", "/O=system:masters/CN=e2e-admin", "extendedKeyUsage=clientAuth\n");
+    issue(dir, "admin", "ca", "/O=system:masters/CN=e2e-admin", "extendedKeyUsage=clientAuth\n");
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file("sa.key"));
     openssl("pkey", "-in", file("sa.key"), "-pubout", "-out", file("sa.pub"));
 

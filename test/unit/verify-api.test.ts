@@ -1,7 +1,6 @@
 // The verification's API client against a small HTTPS server on 127.0.0.1 that answers like kube-apiserver for the
 // four requests it makes (a STAND-IN: the end-to-end run uses a real one). Proves client-certificate auth, TLS
 // verification against the kubeconfig's CA, and how answers are read.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -9,69 +8,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { clientFor, fetchAnswers, PRIVILEGED_POD } from "../../components/hardening/api";
+import { issue, makeCa } from "../helpers/pki";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-api-"));
 const file = (n: string) => path.join(dir, n);
-function openssl(...args: string[]) {
-  execFileSync("openssl", args, { stdio: "pipe" });
-}
-function makeCa(name: string) {
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    file(`${name}.key`),
-    "-out",
-    file(`${name}.crt`),
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name}`,
-  );
-}
-function issue(name: string, ca: string, ext: string) {
-  openssl(
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    file(`${name}.key`),
-    "-out",
-    file(`${name}.csr`),
-    "-subj",
-    `/CN=${name}`,
-  );
-  fs.writeFileSync(file(`${name}.ext`), ext);
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    file(`${name}.csr`),
-    "-CA",
-    file(`${ca}.crt`),
-    "-CAkey",
-    file(`${ca}.key`),
-    "-CAcreateserial",
-    "-out",
-    file(`${name}.crt`),
-    "-days",
-    "1",
-    "-extfile",
-    file(`${name}.ext`),
-  );
-}
-makeCa("cluster-ca");
-makeCa("other-ca");
-issue("apiserver", "cluster-ca", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-issue("admin", "cluster-ca", "extendedKeyUsage=clientAuth\n");
+makeCa(dir, "cluster-ca");
+makeCa(dir, "other-ca");
+issue(
+  dir,
+  "apiserver",
+  "cluster-ca",
+  "/CN=apiserver",
+  "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+);
+issue(dir, "admin", "cluster-ca", "/CN=admin", "extendedKeyUsage=clientAuth\n");
 
 const requests: string[] = [];
 let postedBody: unknown;
