@@ -7,17 +7,27 @@ import { PATHS, sha256, type NodeFile } from "../render/files";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
 
-/** Prints the last line of a root-only file (the audit log) as root. `file` must be a plain absolute path. */
-export function tailAsRoot(file: string): string {
-  if (!/^\/[A-Za-z0-9/._-]+$/.test(file)) throw new Error(`unsafe file path ${file}`);
-  return `if [ "$(id -u)" -eq 0 ]; then exec tail -n 1 ${file}; else exec sudo -n tail -n 1 ${file}; fi`;
+const PLAIN_PATH = /^\/[A-Za-z0-9/._-]+$/;
+
+/** Runs `command` as root: directly when SSH logs in as root, else through non-interactive sudo (a sudo that asks
+ * for a password fails at once instead of hanging). `command` is a constant of the product, never a value. */
+function asRoot(command: string): string {
+  return `if [ "$(id -u)" -eq 0 ]; then exec ${command}; else exec sudo -n ${command}; fi`;
 }
 
-/** Runs a script already on the node as root: directly when SSH logs in as root, else through non-interactive sudo
- * (a sudo that asks for a password fails at once instead of hanging). */
+function plainPath(file: string): string {
+  if (!PLAIN_PATH.test(file)) throw new Error(`unsafe path ${file}`);
+  return file;
+}
+
+/** Prints the last line of a root-only file (the audit log) as root. `file` must be a plain absolute path. */
+export function tailAsRoot(file: string): string {
+  return asRoot(`tail -n 1 ${plainPath(file)}`);
+}
+
+/** Runs a script already on the node as root. */
 export function runAsRoot(scriptPath: string): string {
-  if (!/^\/[A-Za-z0-9/._-]+$/.test(scriptPath)) throw new Error(`unsafe script path ${scriptPath}`);
-  return `if [ "$(id -u)" -eq 0 ]; then exec ${scriptPath}; else exec sudo -n ${scriptPath}; fi`;
+  return asRoot(plainPath(scriptPath));
 }
 
 /**
@@ -26,10 +36,7 @@ export function runAsRoot(scriptPath: string): string {
  */
 export function embeddedScriptAsRoot(script: string): string {
   const b64 = Buffer.from(script).toString("base64");
-  return (
-    `script="$(printf '%s' '${b64}' | base64 -d)"; ` +
-    `if [ "$(id -u)" -eq 0 ]; then exec bash -c "$script"; else exec sudo -n bash -c "$script"; fi`
-  );
+  return `script="$(printf '%s' '${b64}' | base64 -d)"; ` + asRoot('bash -c "$script"');
 }
 
 /** The files step's standard input: one record per file, `<path> <mode> <owner> <group> <base64>`. */
@@ -52,7 +59,7 @@ export function digest(files: NodeFile[]): string {
 }
 
 /** Reads the admin kubeconfig as root. Its output is a secret: the command runs with logging off. */
-export const READ_KUBECONFIG = `if [ "$(id -u)" -eq 0 ]; then exec cat ${PATHS.kubeconfig}; else exec sudo -n cat ${PATHS.kubeconfig}; fi`;
+export const READ_KUBECONFIG = asRoot(`cat ${PATHS.kubeconfig}`);
 
 /** Points RKE2's admin kubeconfig (written for https://127.0.0.1:6443) at the registration address. */
 export function rewriteKubeconfig(kubeconfig: string, registration: string): string {
