@@ -1,5 +1,5 @@
 // Stack-wide policies: every node is hardened before RKE2 starts, the server count is odd, and every namespace the
-// stack creates has its default-deny NetworkPolicy.
+// stack manages has its default-deny NetworkPolicy.
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { decodeFiles, envOf, FILES_STEP, nodeOf } from "./files";
 
@@ -57,25 +57,61 @@ export const oddServerCount: StackValidationPolicy = {
   },
 };
 
+interface PolicySpec {
+  podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  policyTypes?: string[];
+  ingress?: unknown[];
+  egress?: unknown[];
+}
+
+/** What a default-deny policy leaves open: "" when it selects every pod and allows no traffic in (and, where
+ * `egress` is asked for, none out). A policy renamed into place with a selector or a rule does not count. */
+function denyGap(spec: PolicySpec, egress: boolean): string {
+  const selector = spec.podSelector ?? {};
+  if (Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0)
+    return "selects only some pods";
+  const types = spec.policyTypes ?? [];
+  if (!types.includes("Ingress") || (spec.ingress ?? []).length > 0) return "does not deny all ingress";
+  if (egress && (!types.includes("Egress") || (spec.egress ?? []).length > 0))
+    return "does not deny all egress";
+  return "";
+}
+
 export const namespaceNetworkPolicy: StackValidationPolicy = {
   name: "k8s-namespace-default-deny",
-  description: "Every namespace the stack creates has a default-deny NetworkPolicy.",
+  description:
+    "Every namespace the stack manages has a default-deny NetworkPolicy: ingress in the built-in ones, ingress and egress in the ones it creates.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const meta = (r: PolicyResource) => (r.props.metadata ?? {}) as { name?: string; namespace?: string };
-    const denied = new Set(
+    const denies = new Map<string | undefined, PolicySpec>(
       args.resources
         .filter(
           (r) =>
             r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" &&
             meta(r).name === "hardened-rke2-default-deny",
         )
-        .map((r) => meta(r).namespace),
+        .map((r) => [meta(r).namespace, (r.props.spec ?? {}) as PolicySpec]),
     );
-    for (const ns of args.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")) {
-      const name = meta(ns).name;
-      if (!denied.has(name))
-        report(`namespace ${name ?? ns.name} has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)`);
+    // Namespaces it creates must also deny egress (the product's contract, CIS 5.3.2); built-in ones, which it
+    // only patches (their default ServiceAccount), deny ingress so that system components keep their egress.
+    const managed = new Map<string, boolean>();
+    for (const r of args.resources) {
+      if (r.type === "kubernetes:core/v1:Namespace") managed.set(meta(r).name ?? r.name, true);
+      else if (r.type === "kubernetes:core/v1:ServiceAccountPatch" && meta(r).name === "default") {
+        const ns = meta(r).namespace ?? "default";
+        if (!managed.has(ns)) managed.set(ns, false);
+      }
+    }
+    for (const [name, egress] of managed) {
+      const spec = denies.get(name);
+      if (spec === undefined) {
+        report(`namespace ${name} has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)`);
+        continue;
+      }
+      const gap = denyGap(spec, egress);
+      if (gap)
+        report(`namespace ${name}: hardened-rke2-default-deny ${gap}; restore it as rendered (CIS 5.3.2)`);
     }
   },
 };

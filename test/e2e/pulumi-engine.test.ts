@@ -1,9 +1,9 @@
 // The in-cluster hardening applied by the real Pulumi engine (CLI built from Go modules), its Node.js language host
 // and the real kubernetes provider, against the real control plane of helpers/control-plane.ts: `pulumi up`, a
 // second preview with no changes, the state holding no plain secret, and `pulumi destroy` leaving the cluster's own
-// objects in place. (`pulumi preview --policy-pack policy` is not here: the Node.js language host the Go module proxy
-// serves, v3.68.0, answers "not supported" when the CLI asks it to run a policy pack.) The program is the ClusterHardening component alone: the product's
-// full program also bootstraps nodes over SSH with the command provider, which cannot be built here (README).
+// objects in place; and the policy pack run by the CLI on that stack and on a weakened copy of it. The program is the
+// ClusterHardening component alone: the product's full program also bootstraps nodes over SSH with the command
+// provider, which cannot be built here (README).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -75,6 +75,16 @@ beforeAll(async () => {
       `import { buildClusterSpec } from ${JSON.stringify(path.join(REPO, "components", "spec", "validate"))};`,
       "const config = new pulumi.Config();",
       `const spec = buildClusterSpec(config.requireObject("cluster"), { configKeys: new Map(), baseDir: ${JSON.stringify(REPO)}, requireSecrets: false });`,
+      // The weakened copy: the same program with a transform that strips the hardening from the objects it makes.
+      'if (config.getBoolean("weaken")) pulumi.runtime.registerStackTransformation((a) => {',
+      '  if (a.type === "kubernetes:core/v1:ServiceAccountPatch") return { props: { ...a.props, automountServiceAccountToken: true }, opts: a.opts };',
+      '  if (a.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && a.props.metadata.namespace === "shop" && a.props.metadata.name === "hardened-rke2-default-deny")',
+      '    return { props: { ...a.props, spec: { ...a.props.spec, policyTypes: ["Ingress"] } }, opts: a.opts };',
+      '  if (a.type !== "kubernetes:core/v1:Namespace") return undefined;',
+      "  const labels = { ...a.props.metadata.labels };",
+      '  delete labels["pod-security.kubernetes.io/enforce"];',
+      "  return { props: { ...a.props, metadata: { ...a.props.metadata, labels } }, opts: a.opts };",
+      "});",
       'const h = new ClusterHardening("e2e", { spec, kubeconfig: config.requireSecret("kubeconfig"), clusterReady: [], projectDir: __dirname, verify: false });',
       "export const objects = Object.keys(h.objects).length;",
       "",
@@ -84,9 +94,15 @@ beforeAll(async () => {
     path.join(program, "Pulumi.e2e.yaml"),
     stringify({ config: { "hardened-rke2-e2e:cluster": cluster } }),
   );
+  fs.writeFileSync(
+    path.join(program, "Pulumi.e2e-weak.yaml"),
+    stringify({ config: { "hardened-rke2-e2e:cluster": cluster, "hardened-rke2-e2e:weaken": true } }),
+  );
   for (const step of [
     pulumi(["stack", "init", "e2e"]),
     pulumi(["config", "set", "--secret", "kubeconfig"], cp.kubeconfig),
+    pulumi(["stack", "init", "e2e-weak"]),
+    pulumi(["config", "set", "--secret", "kubeconfig", "--stack", "e2e-weak"], cp.kubeconfig),
   ]) {
     if (step.status !== 0) throw new Error(step.out);
   }
@@ -95,6 +111,63 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
   fs.rmSync(work, { recursive: true, force: true });
+});
+
+/** The violations the CLI prints under "Policies:", one line each: `policy (type: name): message`. */
+function violations(out: string): string[] {
+  const found = [...out.matchAll(/- \[(?:mandatory|advisory)\]\s+(\S+)\s+\(([^)]+)\)\n.*\n\s*(.+)/g)];
+  return found.map(([, policy, resource, message]) => `${policy} (${resource}): ${message.trim()}`).sort();
+}
+
+// The pack runs as an executable analyzer (policy/analyzer): the CLI gives a folder pack to the Node.js language
+// host, and the one the Go module proxy serves (v3.68.0) cannot run packs (README, "Policy pack").
+describe("the policy pack with the real engine", () => {
+  const pack = path.join(REPO, "policy", "analyzer");
+  it("passes the stack as the product renders it", () => {
+    const r = pulumi(["preview", "--policy-pack", pack, "--stack", "e2e"]);
+    expect(r.out).toMatch(/Policies:\n\s+✅ hardened-rke2@v0\.1\.0/);
+    expect(violations(r.out)).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+
+  it("refuses the weakened copy with the exact violations", () => {
+    const r = pulumi(["preview", "--policy-pack", pack, "--stack", "e2e-weak"]);
+    const sa = (ns: string) =>
+      `k8s-default-sa-automount-off (kubernetes:core/v1:ServiceAccountPatch: e2e-serviceaccount-${ns}-default): default ServiceAccount in ${ns} keeps token automount; set automountServiceAccountToken: false (CIS 5.1.5)`;
+    expect(violations(r.out)).toEqual(
+      [
+        ...["default", "kube-node-lease", "kube-public", "kube-system", "shop"].map(sa),
+        "k8s-namespace-default-deny (pulumi:pulumi:Stack: hardened-rke2-e2e-e2e-weak): namespace shop: hardened-rke2-default-deny does not deny all egress; restore it as rendered (CIS 5.3.2)",
+        "k8s-namespace-pod-security (kubernetes:core/v1:Namespace: e2e-namespace-shop): namespace shop has no pod-security.kubernetes.io/enforce label; set it to restricted (CIS 5.2)",
+      ].sort(),
+    );
+    expect(r.status).not.toBe(0);
+  });
+
+  it("takes the pack's config: a policy set to advisory still reports, and no longer fails the preview", () => {
+    const config = path.join(work, "advisory.json");
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        "k8s-default-sa-automount-off": "advisory",
+        "k8s-namespace-default-deny": "advisory",
+        "k8s-namespace-pod-security": "advisory",
+      }),
+    );
+    const r = pulumi([
+      "preview",
+      "--policy-pack",
+      pack,
+      "--policy-pack-config",
+      config,
+      "--stack",
+      "e2e-weak",
+    ]);
+    expect(r.out).toMatch(/- \[advisory\]\s+k8s-namespace-pod-security/);
+    expect(r.out).not.toMatch(/\[mandatory\]/);
+    expect(violations(r.out)).toHaveLength(7);
+    expect(r.status).toBe(0);
+  });
 });
 
 describe("pulumi up with the real engine and kubernetes provider", () => {

@@ -154,20 +154,53 @@ describe("stack policies", () => {
       "the stack has 2 servers; etcd needs an odd count (1, 3, 5 or 7)",
     ]);
   });
-  it("refuse a namespace without its default-deny policy", async () => {
+  it("refuse a managed namespace without its default-deny policy, or with one that lets traffic through", async () => {
     const ns: Fixture = {
       type: "kubernetes:core/v1:Namespace",
       name: "ns-shop",
       props: { metadata: { name: "shop" } },
     };
-    const deny: Fixture = {
-      type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-      name: "np",
-      props: { metadata: { name: "hardened-rke2-default-deny", namespace: "shop" } },
+    const saPatch: Fixture = {
+      type: "kubernetes:core/v1:ServiceAccountPatch",
+      name: "sa-kube-system",
+      props: { metadata: { name: "default", namespace: "kube-system" }, automountServiceAccountToken: false },
     };
-    expect(await checkStack(namespaceNetworkPolicy, [ns, deny])).toEqual([]);
+    const deny = (namespace: string, spec: Record<string, unknown>): Fixture => ({
+      type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      name: `np-${namespace}`,
+      props: { metadata: { name: "hardened-rke2-default-deny", namespace }, spec },
+    });
+    const both = { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+    const ingressOnly = { podSelector: {}, policyTypes: ["Ingress"] };
+    expect(
+      await checkStack(namespaceNetworkPolicy, [
+        ns,
+        saPatch,
+        deny("shop", both),
+        deny("kube-system", ingressOnly),
+      ]),
+    ).toEqual([]);
+    expect(await checkStack(namespaceNetworkPolicy, [ns, saPatch, deny("shop", both)])).toEqual([
+      "namespace kube-system has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)",
+    ]);
     expect(await checkStack(namespaceNetworkPolicy, [ns])).toEqual([
       "namespace shop has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)",
+    ]);
+    expect(await checkStack(namespaceNetworkPolicy, [ns, deny("shop", ingressOnly)])).toEqual([
+      "namespace shop: hardened-rke2-default-deny does not deny all egress; restore it as rendered (CIS 5.3.2)",
+    ]);
+    expect(
+      await checkStack(namespaceNetworkPolicy, [
+        ns,
+        deny("shop", { ...both, podSelector: { matchLabels: { app: "web" } } }),
+      ]),
+    ).toEqual([
+      "namespace shop: hardened-rke2-default-deny selects only some pods; restore it as rendered (CIS 5.3.2)",
+    ]);
+    expect(
+      await checkStack(namespaceNetworkPolicy, [ns, deny("shop", { ...both, ingress: [{ from: [] }] })]),
+    ).toEqual([
+      "namespace shop: hardened-rke2-default-deny does not deny all ingress; restore it as rendered (CIS 5.3.2)",
     ]);
   });
 });

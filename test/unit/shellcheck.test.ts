@@ -26,6 +26,7 @@ describe("rendered scripts", () => {
     "test/standins/systemctl-standin.sh",
     "test/standins/rke2-standin.sh",
     "e2e/toolchain/build.sh",
+    "policy/analyzer",
   ].map((f) => [f, path.join(__dirname, "../..", f)]);
 
   it.each([...SCRIPT_STEPS.map((s, i) => [s.step, files[i]]), ...others])(
