@@ -7,11 +7,14 @@ import { formatResults } from "../components/hardening/verify";
 import { hostChecks, ROOT_ONLY_FILES, type HostFacts } from "../components/hardening/host-checks";
 import { loadStackFileSpec, stackFilePath } from "../stacks/config";
 
-/** Command lines of running processes whose executable is named `name`, read from /proc. */
-export function processArgs(name: string, proc = "/proc"): string[] | undefined {
+/** Command lines of running processes whose executable is named `name`, read from /proc; with `processRoot` other
+ * than "/", only processes running inside that root (a chroot), so a check of one test host never reads another's. */
+export function processArgs(name: string, proc = "/proc", processRoot = "/"): string[] | undefined {
+  const wanted = processRoot === "/" ? undefined : fs.realpathSync(processRoot);
   for (const pid of fs.readdirSync(proc).filter((d) => /^\d+$/.test(d))) {
     let argv: string[];
     try {
+      if (wanted !== undefined && fs.readlinkSync(path.join(proc, pid, "root")) !== wanted) continue;
       argv = fs
         .readFileSync(path.join(proc, pid, "cmdline"), "utf8")
         .split("\0")
@@ -24,7 +27,8 @@ export function processArgs(name: string, proc = "/proc"): string[] | undefined 
   return undefined;
 }
 
-export function gatherFacts(root: string, proc = "/proc"): HostFacts {
+/** The facts of one node: files under `root` (where the node's file system is mounted), processes from `proc`. */
+export function gatherFacts(root: string, proc = "/proc", processRoot = "/"): HostFacts {
   const files: HostFacts["files"] = {};
   for (const f of ROOT_ONLY_FILES) {
     const abs = path.join(root, f);
@@ -34,8 +38,8 @@ export function gatherFacts(root: string, proc = "/proc"): HostFacts {
   }
   return {
     processes: {
-      "kube-apiserver": processArgs("kube-apiserver", proc),
-      "kube-controller-manager": processArgs("kube-controller-manager", proc),
+      "kube-apiserver": processArgs("kube-apiserver", proc, processRoot),
+      "kube-controller-manager": processArgs("kube-controller-manager", proc, processRoot),
     },
     files,
   };

@@ -1,25 +1,21 @@
 // End to end against a real kube-apiserver (v1.33, built from Go modules by e2e/toolchain/build.sh), etcd and
-// kube-controller-manager, on 127.0.0.1 only, run with the audit policy, the Pod Security admission config and the
-// flags this product renders; the rendered in-cluster objects are applied by server-side apply; then the checks read
-// the cluster back. What it cannot prove: RKE2 itself (no real binary here). The same objects applied by the real
-// Pulumi engine and kubernetes provider are in pulumi-engine.test.ts.
+// kube-controller-manager on a test host's first server: the product's node scripts harden and install the host, and
+// the RKE2 stand-in starts the control plane with the audit policy, the Pod Security admission config and the flags
+// of the rendered config.yaml (helpers/control-plane.ts). The rendered in-cluster objects are applied by server-side
+// apply; then the checks read the cluster back. What it cannot prove: RKE2 itself (no real binary here), and the
+// SSH transport (no command provider). The same objects applied by the real Pulumi engine are in
+// pulumi-engine.test.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { gatherFacts } from "../../cli/cis-check";
 import { fetchAnswers } from "../../components/hardening/api";
 import { hostChecks } from "../../components/hardening/host-checks";
-import { renderBundle } from "../../components/render/bundle";
-import { placeholderInputs } from "../../components/render/inputs";
 import { expectationsOf, formatResults, verifyControls } from "../../components/hardening/verify";
 import { GUARD_MESSAGE, guardExemptNamespaces, renderClusterObjects } from "../../components/render/kube";
-import { startControlPlane, until, type ControlPlane } from "../helpers/control-plane";
-import { existingConfig, REPO, spec as specOf } from "../helpers/spec";
+import { firstServerConfig, startFirstServer, until, type ControlPlane } from "../helpers/control-plane";
 
-const spec = specOf(
-  { ...existingConfig(), namespaces: [{ name: "shop" }] },
-  { configKeys: new Map(), baseDir: REPO, requireSecrets: false },
-);
 let cp: ControlPlane;
+let spec: ControlPlane["spec"];
 const client = () => cp.client();
 let AUDIT_LOG = "";
 
@@ -44,7 +40,8 @@ function restrictedPod(namespace: string, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  cp = await startControlPlane(spec);
+  cp = await startFirstServer(firstServerConfig("127.0.1.1", { namespaces: [{ name: "shop" }] }));
+  spec = cp.spec;
   AUDIT_LOG = cp.auditLog;
   for (const r of renderClusterObjects(spec)) await cp.apply(r.object);
 }, 300_000);
@@ -137,14 +134,8 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     expect(new Set(podCreates.map((e) => e.level))).toEqual(new Set(["Metadata"]));
   });
 
-  it("passes the operator-side checks on the running processes and the rendered files (kube-bench style)", () => {
-    // The first server's rendered files, written with their modes into a folder standing for the node's root.
-    const root = path.join(cp.dir, "node-root");
-    for (const f of renderBundle(spec, placeholderInputs(REPO)).nodes[0].files) {
-      fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
-      fs.writeFileSync(path.join(root, f.path), f.content, { mode: parseInt(f.mode, 8) });
-    }
-    const results = hostChecks(spec, gatherFacts(root));
+  it("passes the operator-side checks on the host's processes and files (kube-bench style)", () => {
+    const results = hostChecks(spec, gatherFacts(cp.root, "/proc", cp.root));
     process.stdout.write(`${formatResults(results)}\n`);
     expect(results.filter((r) => !r.pass).map((r) => `${r.id} ${r.detail}`)).toEqual([]);
     expect(results.map((r) => r.id)).toEqual([
@@ -159,6 +150,21 @@ describe("the rendered hardening on a real kube-apiserver", () => {
       "1.1.x",
       "1.1.x",
       "1.1.x",
+    ]);
+  });
+
+  // Last: it restarts the control plane with a weakened config.
+  it("names the failing control when a flag is removed from the rendered config.yaml and RKE2 restarts", async () => {
+    const config = path.join(cp.root, "etc/rancher/rke2/config.yaml");
+    const rendered = fs.readFileSync(config, "utf8");
+    expect(rendered).toContain("  - audit-log-maxage=30\n");
+    fs.writeFileSync(config, rendered.replace("  - audit-log-maxage=30\n", ""));
+    const start = cp.step("start");
+    expect(start.out).toContain("restarted rke2-server.service to apply changed configuration");
+    await cp.ready();
+    const failed = hostChecks(spec, gatherFacts(cp.root, "/proc", cp.root)).filter((r) => !r.pass);
+    expect(failed.map((r) => `${r.id} ${r.title}: ${r.detail}`)).toEqual([
+      "1.2.17 --audit-log-maxage is 30 or more: kube-apiserver runs without the flag",
     ]);
   });
 });

@@ -1,5 +1,6 @@
 // The in-cluster hardening applied by the real Pulumi engine (CLI built from Go modules), its Node.js language host
-// and the real kubernetes provider, against the real control plane of helpers/control-plane.ts: `pulumi up`, a
+// and the real kubernetes provider, against the control plane a test host's first server runs after the product's
+// node scripts hardened it (helpers/control-plane.ts), with the kubeconfig read back from that host: `pulumi up`, a
 // second preview with no changes, the state holding no plain secret, and `pulumi destroy` leaving the cluster's own
 // objects in place; and the policy pack run by the CLI on that stack and on a weakened copy of it. The program is the
 // ClusterHardening component alone: the product's full program also bootstraps nodes over SSH with the command
@@ -10,11 +11,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { renderClusterObjects } from "../../components/render/kube";
-import { startControlPlane, TOOLCHAIN_BIN, type ControlPlane } from "../helpers/control-plane";
-import { existingConfig, REPO, spec as specOf } from "../helpers/spec";
+import {
+  firstServerConfig,
+  startFirstServer,
+  TOOLCHAIN_BIN,
+  type ControlPlane,
+} from "../helpers/control-plane";
+import { REPO } from "../helpers/spec";
 
-const cluster = { ...existingConfig(), namespaces: [{ name: "shop" }] };
-const spec = specOf(cluster, { configKeys: new Map(), baseDir: REPO, requireSecrets: false });
+// The stack's config: the same cluster the test host runs (its install, air-gapped from the stand-in release on the
+// host, plays no part in the in-cluster step).
+const cluster = firstServerConfig("127.0.1.2", { namespaces: [{ name: "shop" }] });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-pulumi-"));
 let cp: ControlPlane;
 
@@ -44,7 +51,7 @@ beforeAll(async () => {
     throw new Error(
       "pulumi is not built: run `bash e2e/toolchain/build.sh pulumi language-nodejs kubernetes`",
     );
-  cp = await startControlPlane(spec);
+  cp = await startFirstServer(cluster);
   const program = path.join(work, "program");
   fs.mkdirSync(path.join(work, "state"), { recursive: true });
   fs.mkdirSync(program, { recursive: true });
@@ -188,7 +195,7 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
     ]);
     const sa = await cp.client().request("GET", "/api/v1/namespaces/kube-system/serviceaccounts/default");
     expect((sa.json as { automountServiceAccountToken?: boolean }).automountServiceAccountToken).toBe(false);
-    expect(renderClusterObjects(spec).length).toBeGreaterThan(20);
+    expect(renderClusterObjects(cp.spec).length).toBeGreaterThan(20);
   });
 
   it("changes nothing on a second run", () => {

@@ -1,20 +1,20 @@
-// A real Kubernetes control plane for the end-to-end suites: etcd, kube-apiserver and kube-controller-manager built
-// from Go modules (e2e/toolchain/build.sh etcd kube), on 127.0.0.1 only, run with the audit policy, the Pod Security
-// admission file and the component flags this product renders for the first server.
-import { spawn, type ChildProcess } from "node:child_process";
+// A real Kubernetes control plane for the end-to-end suites, as a test host's first server runs it: the product's node
+// scripts harden and install the host (a throw-away root, helpers/standin-root.ts), and the RKE2 stand-in starts
+// etcd, kube-apiserver and kube-controller-manager built from Go modules (e2e/toolchain/build.sh etcd kube) with the
+// flags and files the rendered config.yaml gives, bound to the host's own address on loopback (127.0.1.N). The
+// kubeconfig is read back with the product's own command and rewritten to the registration address, as `pulumi up`
+// does; its CA is verified on every request.
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
+import { READ_KUBECONFIG, rewriteKubeconfig } from "../../components/bootstrap/remote";
 import { clientFor } from "../../components/hardening/api";
-import { placeholderInputs } from "../../components/render/inputs";
-import { renderPolicyFiles } from "../../components/render/policy";
-import { rke2Config } from "../../components/render/rke2";
+import { renderBundle } from "../../components/render/bundle";
+import type { RenderInputs } from "../../components/render/inputs";
 import { offlineFacts, registrationAddress } from "../../components/render/topology";
 import type { ClusterSpec } from "../../components/spec/types";
-import { issue, makeCa, openssl } from "./pki";
-import { REPO } from "./spec";
+import { bootstrap, inRoot, makeRoot, stopRootProcesses, writeStandinRelease } from "./standin-root";
+import { REPO, spec as specOf } from "./spec";
 
 export const TOOLCHAIN_BIN = path.join(
   process.env.HARDENED_RKE2_CACHE ?? path.join(os.homedir(), ".cache", "hardened-rke2"),
@@ -22,9 +22,14 @@ export const TOOLCHAIN_BIN = path.join(
   "bin",
 );
 
+const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager"];
+
 export interface ControlPlane {
-  dir: string;
+  spec: ClusterSpec;
+  /** The first server's root file system. */
+  root: string;
   kubeconfig: string;
+  /** The audit log as the rendered config places it, inside the root. */
   auditLog: string;
   client: () => ReturnType<typeof clientFor>;
   /** Server-side apply with the product's field manager, as the Pulumi kubernetes provider does. */
@@ -33,19 +38,12 @@ export interface ControlPlane {
     kind: string;
     metadata: { name: string; namespace?: string };
   }): Promise<void>;
-  /** Stops every process and removes the folder (etcd's data, certificates, logs). */
+  /** Runs one of the node's installed step scripts again (for example `start` after config.yaml changed). */
+  step(name: string): { status: number | null; out: string };
+  /** Waits until the API server answers /readyz and the controller manager has made the default ServiceAccounts. */
+  ready(): Promise<void>;
+  /** Stops every process in the root. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 export async function until<T>(
@@ -67,16 +65,6 @@ export async function until<T>(
   throw new Error(`${what} did not happen within ${seconds}s (last error: ${String(last)})`);
 }
 
-/** The flags the first server's rendered config.yaml passes to a control-plane component, as `--flag=value`. */
-export function renderedFlags(
-  spec: ClusterSpec,
-  key: "kube-apiserver-arg" | "kube-controller-manager-arg",
-): string[] {
-  const facts = offlineFacts(spec);
-  const config = rke2Config(spec, facts[0], registrationAddress(spec, facts));
-  return (config[key] as string[]).map((a) => `--${a}`);
-}
-
 const PLURALS: Record<string, string> = {
   Namespace: "namespaces",
   ServiceAccount: "serviceaccounts",
@@ -85,149 +73,109 @@ const PLURALS: Record<string, string> = {
   ValidatingAdmissionPolicyBinding: "validatingadmissionpolicybindings",
 };
 
-export async function startControlPlane(spec: ClusterSpec): Promise<ControlPlane> {
-  for (const b of ["etcd", "kube-apiserver", "kube-controller-manager"]) {
+/** The config of a one-server cluster on a test host at `address`, air-gapped from the stand-in release. */
+export function firstServerConfig(
+  address: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: "e2e",
+    version: "v1.33.5+rke2r1",
+    nodes: {
+      source: "existing",
+      hosts: [
+        {
+          name: "s1",
+          address,
+          role: "server",
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAW1dhevxjWB8K/ttpJP6AxPF+eUXm+JPlL9gxUfC+Gw",
+        },
+      ],
+    },
+    ...extra,
+  };
+}
+
+/**
+ * Hardens and installs a test host as its first server with the product's own scripts, and waits for the control
+ * plane the RKE2 stand-in starts there. `config` is the stack's raw cluster config; its install is replaced by the
+ * air-gapped stand-in release.
+ */
+export async function startFirstServer(config: Record<string, unknown>): Promise<ControlPlane> {
+  for (const b of CONTROL_PLANE) {
     if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b)))
       throw new Error(`${b} is not built: run \`bash e2e/toolchain/build.sh etcd kube\``);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-control-plane-"));
-  const file = (n: string) => path.join(dir, n);
-  const procs: ChildProcess[] = [];
-  const start = (bin: string, args: string[]) => {
-    const out = fs.openSync(file(`${bin}.log`), "a");
-    procs.push(spawn(path.join(TOOLCHAIN_BIN, bin), args, { stdio: ["ignore", out, out] }));
+  const release = writeStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "e2e-release-")));
+  const spec = specOf(
+    { ...config, install: { mode: "airgap", artifactsDir: release } },
+    { configKeys: new Map(), baseDir: REPO, requireSecrets: false },
+  );
+  const facts = offlineFacts(spec);
+  const token = "e2e-cluster-token-not-a-real-secret";
+  const inputs: RenderInputs = {
+    secret: () => token,
+    file: (p) => fs.readFileSync(path.resolve(REPO, p), "utf8"),
+    secretFile: (p) => fs.readFileSync(path.resolve(REPO, p), "utf8"),
   };
-  const stop = async () => {
-    await Promise.all(
-      procs.map(
-        (p) =>
-          new Promise<void>((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve();
-            const timer = setTimeout(() => (p.kill("SIGKILL"), resolve()), 10_000);
-            p.once("exit", () => (clearTimeout(timer), resolve()));
-            p.kill("SIGTERM");
-          }),
-      ),
-    );
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-
+  const node = renderBundle(spec, inputs).nodes[0];
+  const root = makeRoot();
+  const stop = () => stopRootProcesses(root);
   try {
-    makeCa(dir, "ca");
-    issue(
-      dir,
-      "apiserver",
-      "ca",
-      "/CN=kube-apiserver",
-      "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    );
-    issue(dir, "admin", "ca", "/O=system:masters/CN=e2e-admin", "extendedKeyUsage=clientAuth\n");
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file("sa.key"));
-    openssl("pkey", "-in", file("sa.key"), "-pubout", "-out", file("sa.pub"));
-
-    const [etcdClient, etcdPeer, apiPort, kcmPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    start("etcd", [
-      `--data-dir=${file("etcd")}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
-      "--listen-metrics-urls=",
-    ]);
-
-    // The API server gets exactly what the rendered config.yaml asks RKE2 for (our audit policy and pod-security
-    // files, the audit flags) plus what a harness needs to run it (certs, etcd, service accounts).
-    for (const f of renderPolicyFiles(spec, placeholderInputs(REPO))) {
-      fs.writeFileSync(file(path.basename(f.path)), f.content, { mode: 0o600 });
+    // The real control-plane binaries, where the RKE2 stand-in looks for them, and the host's own address.
+    fs.mkdirSync(path.join(root, "opt/standin-control-plane/bin"), { recursive: true });
+    for (const b of CONTROL_PLANE) {
+      const target = path.join(root, "opt/standin-control-plane/bin", b);
+      const built = fs.realpathSync(path.join(TOOLCHAIN_BIN, b)); // the cache's bin/ holds symlinks
+      try {
+        fs.linkSync(built, target);
+      } catch {
+        fs.copyFileSync(built, target);
+        fs.chmodSync(target, 0o755);
+      }
     }
-    const auditLog = file("audit.log");
-    const apiFlags = renderedFlags(spec, "kube-apiserver-arg").map((a) =>
-      a.replace(/^--audit-log-path=.*$/, `--audit-log-path=${auditLog}`),
-    );
-    start("kube-apiserver", [
-      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--tls-cert-file=${file("apiserver.crt")}`,
-      `--tls-private-key-file=${file("apiserver.key")}`,
-      `--client-ca-file=${file("ca.crt")}`,
-      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-      `--service-account-key-file=${file("sa.pub")}`,
-      `--service-account-signing-key-file=${file("sa.key")}`,
-      "--service-cluster-ip-range=10.43.0.0/16",
-      "--authorization-mode=Node,RBAC",
-      "--anonymous-auth=false",
-      // RKE2 runs its API server with privileged pods allowed (its CNI needs them), so Pod Security is what refuses
-      // a privileged pod; without this flag the API server itself would, and the check would prove nothing.
-      "--allow-privileged=true",
-      "--endpoint-reconciler-type=none",
-      `--audit-policy-file=${file("audit-policy.yaml")}`,
-      `--admission-control-config-file=${file("hardened-rke2-pss.yaml")}`,
-      ...apiFlags,
-    ]);
+    fs.writeFileSync(path.join(root, "etc/standin-host-address"), `${facts[0].privateAddress}\n`);
 
-    const b64 = (n: string) => fs.readFileSync(file(n)).toString("base64");
-    const kubeconfig = stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "e2e",
-          cluster: { server: `https://127.0.0.1:${apiPort}`, "certificate-authority-data": b64("ca.crt") },
-        },
-      ],
-      users: [
-        {
-          name: "admin",
-          user: { "client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key") },
-        },
-      ],
-      contexts: [{ name: "e2e", context: { cluster: "e2e", user: "admin" } }],
-      "current-context": "e2e",
-    });
+    const steps = bootstrap(root, node, release);
+    fs.rmSync(release, { recursive: true, force: true }); // placed on the host; the steps re-run later need no copy
+    if (steps.some((s) => s.status !== 0))
+      throw new Error(`bootstrap failed: ${JSON.stringify(steps, null, 2)}`);
+
+    const read = inRoot(root, ["/usr/bin/bash", "-c", READ_KUBECONFIG]);
+    if (read.status !== 0) throw new Error(`reading the kubeconfig failed: ${read.stderr}`);
+    const kubeconfig = rewriteKubeconfig(read.stdout, registrationAddress(spec, facts));
     const client = () => clientFor(kubeconfig);
-    await until("kube-apiserver /readyz", 120, async () =>
-      (await client().request("GET", "/readyz")).status === 200 ? true : undefined,
-    );
-
-    // kube-controller-manager with the flags the rendered config sets (CIS 1.3.1); its service-account controllers
-    // make each namespace's default ServiceAccount and its garbage collector finishes the foreground deletions the
-    // Pulumi kubernetes provider asks for, as in a real cluster.
-    fs.writeFileSync(file("kcm.kubeconfig"), kubeconfig, { mode: 0o600 });
-    start("kube-controller-manager", [
-      `--kubeconfig=${file("kcm.kubeconfig")}`,
-      `--authentication-kubeconfig=${file("kcm.kubeconfig")}`,
-      `--authorization-kubeconfig=${file("kcm.kubeconfig")}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${file("kcm-certs")}`,
-      `--service-account-private-key-file=${file("sa.key")}`,
-      `--root-ca-file=${file("ca.crt")}`,
-      "--controllers=serviceaccount,serviceaccount-token,namespace,podgc,garbagecollector",
-      "--use-service-account-credentials=false",
-      "--leader-elect=false",
-      ...renderedFlags(spec, "kube-controller-manager-arg"),
-    ]);
-    await until("the default ServiceAccount in kube-node-lease", 120, async () =>
-      (await client().request("GET", "/api/v1/namespaces/kube-node-lease/serviceaccounts/default")).status ===
-      200
-        ? true
-        : undefined,
-    );
+    const ready = async () => {
+      await until("kube-apiserver /readyz", 120, async () =>
+        (await client().request("GET", "/readyz")).status === 200 ? true : undefined,
+      );
+      await until("the default ServiceAccount in kube-node-lease", 120, async () =>
+        (await client().request("GET", "/api/v1/namespaces/kube-node-lease/serviceaccounts/default"))
+          .status === 200
+          ? true
+          : undefined,
+      );
+    };
+    await ready();
+    const auditPath = /audit-log-path=(\S+)/.exec(
+      fs.readFileSync(path.join(root, "etc/rancher/rke2/config.yaml"), "utf8"),
+    )?.[1];
+    if (!auditPath) throw new Error("the rendered config.yaml sets no audit-log-path");
 
     return {
-      dir,
+      spec,
+      root,
       kubeconfig,
-      auditLog,
+      auditLog: path.join(root, auditPath),
       client,
+      ready,
       stop,
+      step: (name) => {
+        const script = node.scripts.find((s) => s.step === name);
+        if (!script) throw new Error(`no step ${name}`);
+        const r = inRoot(root, [script.path]);
+        return { status: r.status, out: r.stdout + r.stderr };
+      },
       apply: async (o) => {
         const plural = PLURALS[o.kind];
         if (!plural) throw new Error(`no API path for kind ${o.kind}`);
@@ -240,7 +188,12 @@ export async function startControlPlane(spec: ClusterSpec): Promise<ControlPlane
       },
     };
   } catch (err) {
+    fs.rmSync(release, { recursive: true, force: true });
     await stop();
-    throw err;
+    const logs = ["etcd", "kube-apiserver", "kube-controller-manager"]
+      .map((b) => path.join(root, `var/log/standin-${b}.log`))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => `--- ${path.basename(f)}\n${fs.readFileSync(f, "utf8").slice(-2000)}`);
+    throw new Error(`${String(err)}\n${logs.join("\n")}`);
   }
 }

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fileRecords, PLACE_FILES_SCRIPT } from "../../components/bootstrap/remote";
+import type { NodeBundle } from "../../components/render/node";
 import { REPO } from "./spec";
 
 const STANDINS = path.join(REPO, "test", "standins");
@@ -15,9 +17,41 @@ export function requireRoot(): void {
   }
 }
 
+/** Ends every process running inside `root` (the RKE2 stand-in's control plane): those whose /proc/<pid>/root is it. */
+export async function stopRootProcesses(root: string): Promise<void> {
+  if (!fs.existsSync(root)) return; // removed already, after its processes were stopped
+  const real = fs.realpathSync(root);
+  const inside = () =>
+    fs
+      .readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((pid) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/root`) === real;
+        } catch {
+          return false; // ended while we looked
+        }
+      })
+      .map(Number);
+  for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+    for (const pid of inside()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    for (let i = 0; i < 100 && inside().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    if (inside().length === 0) return;
+  }
+}
+
 const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+afterAll(async () => {
+  for (const dir of made.splice(0)) {
+    await stopRootProcesses(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** A new root, removed when the test file ends. */
@@ -81,6 +115,33 @@ export function writeStandinRelease(dir: string): string {
       "\n",
   );
   return dir;
+}
+
+/** What the bootstrap does on one node, in the root: the files over stdin, the artifacts copied (a STAND-IN for
+ * CopyToRemote: the same bytes land at the same path), then each step until one fails. */
+export function bootstrap(
+  root: string,
+  b: NodeBundle,
+  release: string,
+  skip: string[] = [],
+): { step: string; status: number | null; out: string }[] {
+  const results = [];
+  const files = inRoot(
+    root,
+    ["/usr/bin/bash", "-c", PLACE_FILES_SCRIPT],
+    fileRecords([...b.files, ...b.scripts]),
+  );
+  results.push({ step: "files", status: files.status, out: files.stdout + files.stderr });
+  for (const f of ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"]) {
+    fs.copyFileSync(path.join(release, f), path.join(root, "var/lib/hardened-rke2/artifacts", f));
+  }
+  for (const s of b.scripts) {
+    if (skip.includes(s.step)) continue;
+    const r = inRoot(root, [s.path]);
+    results.push({ step: s.step, status: r.status, out: r.stdout + r.stderr });
+    if (r.status !== 0) break;
+  }
+  return results;
 }
 
 /** path, mode, owner and sha256 of every file under the root except logs and /proc: what a re-run must not change. */

@@ -23,7 +23,8 @@ mknod -m 0666 "$root/dev/zero" c 1 5
 mknod -m 0444 "$root/dev/urandom" c 1 9
 
 tools=(bash sh env sysctl grep cut cat mkdir chmod chown mktemp base64 cmp stat mv rm sha256sum awk tar gzip cp
-  groupadd useradd usermod id date sleep tr sort head tail ls dirname basename touch nologin find sed wc ln)
+  groupadd useradd usermod id date sleep tr sort head tail ls dirname basename touch nologin find sed wc ln
+  openssl setsid seq)
 copy_with_libs() {
   local bin="$1"
   local target="$root/usr/${bin#/usr/}"
@@ -42,6 +43,10 @@ for tool in "${tools[@]}"; do
   path="$(command -v "$tool")"
   copy_with_libs "$path"
 done
+
+# openssl's configuration, for the RKE2 stand-in's certificates on a first server.
+mkdir -p "$root/usr/lib/ssl"
+cp -L /usr/lib/ssl/openssl.cnf "$root/usr/lib/ssl/openssl.cnf"
 
 # Accounts: root only, read from files (the CIS profile looks the etcd user up in /etc/passwd, not NSS).
 printf 'root:x:0:0:root:/root:/bin/bash\n' >"$root/etc/passwd"

@@ -9,43 +9,25 @@ import { renderBundle } from "../../components/render/bundle";
 import type { RenderInputs } from "../../components/render/inputs";
 import type { NodeBundle } from "../../components/render/node";
 import { existingConfig, spec } from "../helpers/spec";
-import { inRoot, makeRoot, snapshot, writeStandinRelease } from "../helpers/standin-root";
+import {
+  bootstrap as bootstrapIn,
+  inRoot,
+  makeRoot,
+  snapshot,
+  writeStandinRelease,
+} from "../helpers/standin-root";
 
 const TOKEN = "PLANTED-TOKEN-0b7e";
 const inputs: RenderInputs = { secret: () => TOKEN, file: () => "", secretFile: () => "" };
 const release = writeStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "standin-release-")));
+
+const bootstrap = (root: string, b: NodeBundle, skip: string[] = []) => bootstrapIn(root, b, release, skip);
 
 function bundles(change: (c: Record<string, any>) => void = () => undefined): NodeBundle[] {
   const c = existingConfig();
   c.install = { mode: "airgap", artifactsDir: release };
   change(c);
   return renderBundle(spec(c), inputs).nodes;
-}
-
-/** What the bootstrap does on one node: files over stdin, artifacts copied, then each step. */
-function bootstrap(
-  root: string,
-  b: NodeBundle,
-  skip: string[] = [],
-): { step: string; status: number | null; out: string }[] {
-  const results = [];
-  const files = inRoot(
-    root,
-    ["/usr/bin/bash", "-c", PLACE_FILES_SCRIPT],
-    fileRecords([...b.files, ...b.scripts]),
-  );
-  results.push({ step: "files", status: files.status, out: files.stdout + files.stderr });
-  for (const f of ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"]) {
-    // STAND-IN for CopyToRemote: the same bytes land at the same path.
-    fs.copyFileSync(path.join(release, f), path.join(root, "var/lib/hardened-rke2/artifacts", f));
-  }
-  for (const s of b.scripts) {
-    if (skip.includes(s.step)) continue;
-    const r = inRoot(root, [s.path]);
-    results.push({ step: s.step, status: r.status, out: r.stdout + r.stderr });
-    if (r.status !== 0) break;
-  }
-  return results;
 }
 
 const read = (root: string, p: string) => fs.readFileSync(path.join(root, p), "utf8");
