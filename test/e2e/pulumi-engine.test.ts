@@ -10,7 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { renderClusterObjects } from "../../components/render/kube";
+import { expectationsOf } from "../../components/hardening/verify";
+import { guardExemptNamespaces, renderClusterObjects } from "../../components/render/kube";
 import {
   firstServerConfig,
   startFirstServer,
@@ -198,6 +199,32 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
     expect(renderClusterObjects(cp.spec).length).toBeGreaterThan(20);
   });
 
+  it("then passes every CIS control of the stack's own verification (cli/verify.ts, enforce)", () => {
+    // What the stack's verify step runs after the in-cluster objects (a command.local.Command, whose provider cannot
+    // be built here): the same script, environment and standard input.
+    const auditLine = fs.readFileSync(cp.auditLog, "utf8").trim().split("\n").pop() ?? "";
+    const r = spawnSync(path.join(REPO, "node_modules/.bin/tsx"), ["cli/verify.ts"], {
+      cwd: REPO,
+      input: cp.kubeconfig,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HARDENED_RKE2_EXPECT: JSON.stringify(expectationsOf(cp.spec, guardExemptNamespaces(cp.spec))),
+        HARDENED_RKE2_VERIFY_MODE: "enforce",
+        HARDENED_RKE2_AUDIT_LINE: auditLine,
+      },
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\n").map((l) => l.slice(0, 10))).toEqual([
+      "PASS 5.3.2",
+      "PASS 5.1.5",
+      "PASS 5.2.2",
+      "PASS 3.2.1",
+      "",
+    ]);
+    expect(r.status).toBe(0);
+  });
+
   it("changes nothing on a second run", () => {
     const again = pulumi(["preview", "--expect-no-changes", "--stack", "e2e"]);
     expect(again.out).not.toMatch(/error:/);
@@ -216,7 +243,7 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
     expect(state.includes(key)).toBe(false);
   });
 
-  it("destroys its objects but leaves the cluster's own default ServiceAccounts and namespaces", async () => {
+  it("destroys its objects but leaves the cluster's own default ServiceAccounts, namespaces and RKE2's policies", async () => {
     const down = pulumi(["destroy", "--yes", "--skip-preview", "--stack", "e2e"], undefined, 150_000);
     expect(down.out).not.toMatch(/error:/);
     expect(down.status).toBe(0);
@@ -227,6 +254,8 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
     const left = await cp
       .client()
       .request("GET", "/apis/networking.k8s.io/v1/namespaces/kube-system/networkpolicies");
-    expect((left.json as { items: unknown[] }).items).toEqual([]);
+    expect(
+      (left.json as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name),
+    ).toEqual(["default-network-policy"]);
   });
 });

@@ -33,11 +33,7 @@ export interface ControlPlane {
   auditLog: string;
   client: () => ReturnType<typeof clientFor>;
   /** Server-side apply with the product's field manager, as the Pulumi kubernetes provider does. */
-  apply(o: {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string };
-  }): Promise<void>;
+  apply(o: Applicable): Promise<void>;
   /** Runs one of the node's installed step scripts again (for example `start` after config.yaml changed). */
   step(name: string): { status: number | null; out: string };
   /** Waits until the API server answers /readyz and the controller manager has made the default ServiceAccounts. */
@@ -72,6 +68,29 @@ const PLURALS: Record<string, string> = {
   ValidatingAdmissionPolicy: "validatingadmissionpolicies",
   ValidatingAdmissionPolicyBinding: "validatingadmissionpolicybindings",
 };
+
+interface Applicable {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [field: string]: unknown;
+}
+
+/** Server-side apply with the product's field manager, as the Pulumi kubernetes provider does. */
+function controlPlaneApi(client: () => ReturnType<typeof clientFor>) {
+  return {
+    apply: async (o: Applicable): Promise<void> => {
+      const plural = PLURALS[o.kind];
+      if (!plural) throw new Error(`no API path for kind ${o.kind}`);
+      const group = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+      const ns = o.metadata.namespace !== undefined ? `/namespaces/${o.metadata.namespace}` : "";
+      const url = `${group}${ns}/${plural}/${o.metadata.name}?fieldManager=hardened-rke2&force=true`;
+      const r = await client().request("PATCH", url, o, "application/apply-patch+yaml");
+      if (r.status >= 300)
+        throw new Error(`apply ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.json)}`);
+    },
+  };
+}
 
 /** The config of a one-server cluster on a test host at `address`, air-gapped from the stand-in release. */
 export function firstServerConfig(
@@ -157,6 +176,17 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
       );
     };
     await ready();
+    const api = controlPlaneApi(client);
+    // STAND-IN for what RKE2 applies itself at start under the CIS profile (FACTS.md, rke2 pkg/rke2/np.go): its
+    // default-network-policy in kube-system, kube-public and default, which the product's objects must leave alone.
+    for (const namespace of ["kube-system", "kube-public", "default"]) {
+      await api.apply({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "default-network-policy", namespace },
+        spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] },
+      });
+    }
     const auditPath = /audit-log-path=(\S+)/.exec(
       fs.readFileSync(path.join(root, "etc/rancher/rke2/config.yaml"), "utf8"),
     )?.[1];
@@ -176,16 +206,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
         const r = inRoot(root, [script.path]);
         return { status: r.status, out: r.stdout + r.stderr };
       },
-      apply: async (o) => {
-        const plural = PLURALS[o.kind];
-        if (!plural) throw new Error(`no API path for kind ${o.kind}`);
-        const group = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-        const ns = o.metadata.namespace !== undefined ? `/namespaces/${o.metadata.namespace}` : "";
-        const url = `${group}${ns}/${plural}/${o.metadata.name}?fieldManager=hardened-rke2&force=true`;
-        const r = await client().request("PATCH", url, o, "application/apply-patch+yaml");
-        if (r.status >= 300)
-          throw new Error(`apply ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.json)}`);
-      },
+      ...api,
     };
   } catch (err) {
     fs.rmSync(release, { recursive: true, force: true });
