@@ -36,12 +36,21 @@ export function gatherFacts(root: string, proc = "/proc", processRoot = "/"): Ho
       ? (({ mode, uid, gid }) => ({ mode, uid, gid }))(fs.statSync(abs))
       : undefined;
   }
+  const api = processArgs("kube-apiserver", proc, processRoot);
+  const encryption = api?.find((a) => a.startsWith("--encryption-provider-config="))?.split("=")[1];
+  let encryptionConfig: string | undefined;
+  try {
+    if (encryption) encryptionConfig = fs.readFileSync(path.join(root, encryption), "utf8");
+  } catch {
+    encryptionConfig = undefined; // unreadable: the check reports it
+  }
   return {
     processes: {
-      "kube-apiserver": processArgs("kube-apiserver", proc, processRoot),
+      "kube-apiserver": api,
       "kube-controller-manager": processArgs("kube-controller-manager", proc, processRoot),
     },
     files,
+    encryptionConfig,
   };
 }
 

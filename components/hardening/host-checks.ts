@@ -1,6 +1,7 @@
 // Operator-side CIS checks on a server node, the way kube-bench's RKE2 benchmark makes them: flags of the running
 // control-plane processes (from their command lines) and modes and owners of the files on disk. Pure: the facts are
 // gathered by cli/cis-check.ts on the node, or by a test from its own processes.
+import { parse } from "yaml";
 import { controlMap } from "../render/cis";
 import { PATHS } from "../render/files";
 import type { ClusterSpec } from "../spec/types";
@@ -17,6 +18,22 @@ export interface HostFacts {
   processes: Partial<Record<"kube-apiserver" | "kube-controller-manager", string[]>>;
   /** stat of each file checked; undefined when absent. */
   files: Record<string, FileFact | undefined>;
+  /** The text of the file kube-apiserver's --encryption-provider-config names; undefined when unset or unreadable. */
+  encryptionConfig?: string;
+}
+
+/** The provider that encrypts new Secrets: the first one listed for `secrets` (the API server writes with it). */
+function secretsWriteProvider(config: string | undefined): string | undefined {
+  if (config === undefined) return undefined;
+  try {
+    const doc = parse(config) as {
+      resources?: { resources?: string[]; providers?: Record<string, unknown>[] }[];
+    };
+    const entry = doc.resources?.find((r) => r.resources?.includes("secrets"));
+    return Object.keys(entry?.providers?.[0] ?? {})[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The files this product writes that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
@@ -78,6 +95,19 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
     (v) => Number(v) >= 100,
     "kube-apiserver",
   );
+  // CIS 1.2.27/1.2.28 (1.12 numbering): Secrets are encrypted at rest, so the flag must name a config whose first
+  // provider for secrets is a real cipher, not `identity` (RKE2 writes aescbc there when secrets-encryption is on).
+  const encryption = flagValue(api, "encryption-provider-config");
+  const writer = secretsWriteProvider(facts.encryptionConfig);
+  results.push({
+    id: idOf("--encryption-provider-config"),
+    title: "--encryption-provider-config is set and encrypts Secrets",
+    pass: encryption !== undefined && writer !== undefined && writer !== "identity",
+    detail:
+      encryption === undefined
+        ? `kube-apiserver ${api ? "runs without the flag" : "is not running"}`
+        : `Secrets written with ${writer ?? "no provider (config unreadable)"}`,
+  });
   check(
     idOf("A minimal audit policy"),
     "--audit-policy-file is set",

@@ -134,6 +134,27 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     expect(new Set(podCreates.map((e) => e.level))).toEqual(new Set(["Metadata"]));
   });
 
+  it("stores a Secret in etcd encrypted with aescbc (secrets-encryption, CIS 1.2.27–1.2.28)", async () => {
+    const plain = "e2e-plain-value-for-encryption-at-rest";
+    const created = await client().request("POST", "/api/v1/namespaces/shop/secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "at-rest" },
+      stringData: { value: plain },
+    });
+    expect(created.status).toBe(201);
+    // etcd's own JSON gateway on the host's address (the stand-in serves etcd on it, as RKE2's etcd listens there).
+    const r = await fetch("http://127.0.1.1:2379/v3/kv/range", {
+      method: "POST",
+      body: JSON.stringify({ key: Buffer.from("/registry/secrets/shop/at-rest").toString("base64") }),
+    });
+    const kvs = ((await r.json()) as { kvs?: { value: string }[] }).kvs ?? [];
+    expect(kvs).toHaveLength(1);
+    const stored = Buffer.from(kvs[0].value, "base64").toString("latin1");
+    expect(stored.startsWith("k8s:enc:aescbc:v1:")).toBe(true);
+    expect(stored.includes(plain)).toBe(false);
+  });
+
   it("passes the operator-side checks on the host's processes and files (kube-bench style)", () => {
     const results = hostChecks(spec, gatherFacts(cp.root, "/proc", cp.root));
     process.stdout.write(`${formatResults(results)}\n`);
@@ -143,6 +164,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
       "1.2.17",
       "1.2.18",
       "1.2.19",
+      "1.2.27–1.2.28",
       "3.2.1",
       "5.2.1",
       "1.3.1",

@@ -15,6 +15,7 @@ function healthy(): HostFacts {
         "--audit-log-maxage=30",
         "--audit-log-maxbackup=10",
         "--audit-log-maxsize=100",
+        "--encryption-provider-config=/var/lib/rancher/rke2/server/cred/encryption-config.json",
       ],
       "kube-controller-manager": ["--terminated-pod-gc-threshold=1000"],
     },
@@ -24,6 +25,11 @@ function healthy(): HostFacts {
       "/etc/rancher/rke2/audit-policy.yaml": rootFile,
       "/etc/rancher/rke2/hardened-rke2-pss.yaml": rootFile,
     },
+    encryptionConfig: JSON.stringify({
+      kind: "EncryptionConfiguration",
+      apiVersion: "apiserver.config.k8s.io/v1",
+      resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [] } }, { identity: {} }] }],
+    }),
   };
 }
 
@@ -37,6 +43,7 @@ describe("hostChecks", () => {
       "1.2.17 PASS --audit-log-maxage is 30 or more",
       "1.2.18 PASS --audit-log-maxbackup is 10 or more",
       "1.2.19 PASS --audit-log-maxsize is 100 or more",
+      "1.2.27–1.2.28 PASS --encryption-provider-config is set and encrypts Secrets",
       "3.2.1 PASS --audit-policy-file is set",
       "5.2.1 PASS --admission-control-config-file is set",
       "1.3.1 PASS --terminated-pod-gc-threshold is set",
@@ -62,5 +69,21 @@ describe("hostChecks", () => {
       "1.3.1: kube-controller-manager is not running",
       "1.1.x: mode 644, owner 0:0",
     ]);
+  });
+
+  it("fails Secrets left in plain text: no encryption flag, or identity first for secrets", () => {
+    const f = healthy();
+    const encryptionFail = (facts: HostFacts) =>
+      hostChecks(spec, facts)
+        .filter((r) => !r.pass)
+        .map((r) => `${r.id}: ${r.detail}`);
+    f.encryptionConfig = JSON.stringify({
+      resources: [{ resources: ["secrets"], providers: [{ identity: {} }, { aescbc: { keys: [] } }] }],
+    });
+    expect(encryptionFail(f)).toEqual(["1.2.27–1.2.28: Secrets written with identity"]);
+    f.processes["kube-apiserver"] = f.processes["kube-apiserver"]?.filter(
+      (a) => !a.startsWith("--encryption-provider-config"),
+    );
+    expect(encryptionFail(f)).toEqual(["1.2.27–1.2.28: kube-apiserver runs without the flag"]);
   });
 });
