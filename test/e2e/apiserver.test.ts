@@ -1,7 +1,8 @@
 // End to end against a real kube-apiserver (v1.33, built from Go modules by e2e/toolchain/build.sh), etcd and
-// kube-controller-manager on a test host's first server: the product's node scripts harden and install the host, and
-// the RKE2 stand-in starts the control plane with the audit policy, the Pod Security admission config and the flags
-// of the rendered config.yaml (helpers/control-plane.ts). The rendered in-cluster objects are applied by server-side
+// kube-controller-manager on a test host's first server; two more servers and an agent join it on hosts of their
+// own. The product's node scripts harden and install the hosts, and the RKE2 stand-in starts the control plane with
+// the audit policy, the Pod Security admission config and the flags of the rendered config.yaml
+// (helpers/control-plane.ts). The rendered in-cluster objects are applied by server-side
 // apply; then the checks read the cluster back. What it cannot prove: RKE2 itself (no real binary here), and the
 // SSH transport (no command provider). The same objects applied by the real Pulumi engine are in
 // pulumi-engine.test.ts.
@@ -12,7 +13,7 @@ import { fetchAnswers } from "../../components/hardening/api";
 import { hostChecks } from "../../components/hardening/host-checks";
 import { expectationsOf, formatResults, verifyControls } from "../../components/hardening/verify";
 import { GUARD_MESSAGE, guardExemptNamespaces, renderClusterObjects } from "../../components/render/kube";
-import { firstServerConfig, startFirstServer, until, type ControlPlane } from "../helpers/control-plane";
+import { e2eClusterConfig, startFirstServer, until, type ControlPlane } from "../helpers/control-plane";
 
 let cp: ControlPlane;
 let spec: ControlPlane["spec"];
@@ -40,7 +41,17 @@ function restrictedPod(namespace: string, extra: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  cp = await startFirstServer(firstServerConfig("127.0.1.1", { namespaces: [{ name: "shop" }] }));
+  cp = await startFirstServer(
+    e2eClusterConfig(
+      [
+        ["s1", "127.0.1.1", "server"],
+        ["s2", "127.0.1.11", "server"],
+        ["s3", "127.0.1.12", "server"],
+        ["a1", "127.0.1.21", "agent"],
+      ],
+      { namespaces: [{ name: "shop" }] },
+    ),
+  );
   spec = cp.spec;
   AUDIT_LOG = cp.auditLog;
   for (const r of renderClusterObjects(spec)) await cp.apply(r.object);
@@ -51,6 +62,26 @@ afterAll(async () => {
 });
 
 describe("the rendered hardening on a real kube-apiserver", () => {
+  it("joins the other servers and the agent through the first server, the etcd user on servers only", () => {
+    const line = (root: string) =>
+      fs.readFileSync(path.join(root, "var/log/rke2-standin.log"), "utf8").trim();
+    const etcdUser = (root: string) =>
+      /^etcd:.*$/m.exec(fs.readFileSync(path.join(root, "etc/passwd"), "utf8"))?.[0].split(":")[6] ?? "none";
+    const tokenMode = (root: string) =>
+      (fs.statSync(path.join(root, "etc/rancher/rke2/cluster-token")).mode & 0o777).toString(8);
+    expect(
+      [{ name: "s1", role: "server", root: cp.root }, ...cp.joined].map(
+        (n) =>
+          `${line(n.root).replace(/^\d+ /, "")} etcd-shell=${etcdUser(n.root)} token=${tokenMode(n.root)}`,
+      ),
+    ).toEqual([
+      "start server node=s1 server=<bootstrap> etcd-shell=/usr/sbin/nologin token=600",
+      "start server node=s2 server=https://127.0.1.1:9345 etcd-shell=/usr/sbin/nologin token=600",
+      "start server node=s3 server=https://127.0.1.1:9345 etcd-shell=/usr/sbin/nologin token=600",
+      "start agent node=a1 server=https://127.0.1.1:9345 etcd-shell=none token=600",
+    ]);
+  });
+
   it("has every control pass, read back through the API (CIS 5.3.2, 5.1.5, 5.2.2, 3.2.1)", async () => {
     const lastLine = () => fs.readFileSync(AUDIT_LOG, "utf8").trim().split("\n").pop() ?? "";
     const answers = await fetchAnswers(client(), "");

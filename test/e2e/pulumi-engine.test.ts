@@ -225,9 +225,10 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
     expect(r.status).toBe(0);
   });
 
-  it("changes nothing on a second run", () => {
-    const again = pulumi(["preview", "--expect-no-changes", "--stack", "e2e"]);
+  it("changes nothing on a second pulumi up", () => {
+    const again = pulumi(["up", "--yes", "--expect-no-changes", "--stack", "e2e"]);
     expect(again.out).not.toMatch(/error:/);
+    expect(again.out).toMatch(/Resources:\n\s+\d+ unchanged\n/);
     expect(again.status).toBe(0);
   });
 

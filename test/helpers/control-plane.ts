@@ -28,6 +28,8 @@ export interface ControlPlane {
   spec: ClusterSpec;
   /** The first server's root file system. */
   root: string;
+  /** The other nodes, in the order they joined, each on a host of its own. */
+  joined: { name: string; role: string; root: string }[];
   kubeconfig: string;
   /** The audit log as the rendered config places it, inside the root. */
   auditLog: string;
@@ -92,9 +94,12 @@ function controlPlaneApi(client: () => ReturnType<typeof clientFor>) {
   };
 }
 
-/** The config of a one-server cluster on a test host at `address`, air-gapped from the stand-in release. */
-export function firstServerConfig(
-  address: string,
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAW1dhevxjWB8K/ttpJP6AxPF+eUXm+JPlL9gxUfC+Gw";
+
+/** The config of a cluster of test hosts, `[name, address, role]` each, the first a server; air-gapped from the
+ * stand-in release by startFirstServer. */
+export function e2eClusterConfig(
+  hosts: [string, string, "server" | "agent"][],
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
@@ -102,23 +107,22 @@ export function firstServerConfig(
     version: "v1.33.5+rke2r1",
     nodes: {
       source: "existing",
-      hosts: [
-        {
-          name: "s1",
-          address,
-          role: "server",
-          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAW1dhevxjWB8K/ttpJP6AxPF+eUXm+JPlL9gxUfC+Gw",
-        },
-      ],
+      hosts: hosts.map(([name, address, role]) => ({ name, address, role, hostKey: HOST_KEY })),
     },
     ...extra,
   };
 }
 
+/** A one-server cluster on a test host at `address`. */
+export const firstServerConfig = (address: string, extra: Record<string, unknown> = {}) =>
+  e2eClusterConfig([["s1", address, "server"]], extra);
+
 /**
  * Hardens and installs a test host as its first server with the product's own scripts, and waits for the control
- * plane the RKE2 stand-in starts there. `config` is the stack's raw cluster config; its install is replaced by the
- * air-gapped stand-in release.
+ * plane the RKE2 stand-in starts there; then each other node of the config on a host of its own, in the product's
+ * join order (servers one at a time, then agents), where the stand-in registers it against the first server as in
+ * the unit tests (no control plane of its own). `config` is the stack's raw cluster config; its install is replaced
+ * by the air-gapped stand-in release.
  */
 export async function startFirstServer(config: Record<string, unknown>): Promise<ControlPlane> {
   for (const b of CONTROL_PLANE) {
@@ -137,7 +141,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
     file: (p) => fs.readFileSync(path.resolve(REPO, p), "utf8"),
     secretFile: (p) => fs.readFileSync(path.resolve(REPO, p), "utf8"),
   };
-  const node = renderBundle(spec, inputs).nodes[0];
+  const [node, ...others] = renderBundle(spec, inputs).nodes;
   const root = makeRoot();
   const stop = () => stopRootProcesses(root);
   try {
@@ -155,10 +159,12 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
     }
     fs.writeFileSync(path.join(root, "etc/standin-host-address"), `${facts[0].privateAddress}\n`);
 
-    const steps = bootstrap(root, node, release);
-    fs.rmSync(release, { recursive: true, force: true }); // placed on the host; the steps re-run later need no copy
-    if (steps.some((s) => s.status !== 0))
-      throw new Error(`bootstrap failed: ${JSON.stringify(steps, null, 2)}`);
+    const bootstrapOn = (host: string, b: typeof node) => {
+      const steps = bootstrap(host, b, release);
+      if (steps.some((s) => s.status !== 0))
+        throw new Error(`bootstrap of ${b.node.name} failed: ${JSON.stringify(steps, null, 2)}`);
+    };
+    bootstrapOn(root, node);
 
     const read = inRoot(root, ["/usr/bin/bash", "-c", READ_KUBECONFIG]);
     if (read.status !== 0) throw new Error(`reading the kubeconfig failed: ${read.stderr}`);
@@ -187,6 +193,14 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
         spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] },
       });
     }
+    const joined: ControlPlane["joined"] = [];
+    for (const other of others) {
+      const host = makeRoot();
+      fs.writeFileSync(path.join(host, "etc/standin-host-address"), `${other.node.privateAddress}\n`);
+      bootstrapOn(host, other);
+      joined.push({ name: other.node.name, role: other.node.role, root: host });
+    }
+    fs.rmSync(release, { recursive: true, force: true }); // placed on the hosts; the steps re-run later need no copy
     const auditPath = /audit-log-path=(\S+)/.exec(
       fs.readFileSync(path.join(root, "etc/rancher/rke2/config.yaml"), "utf8"),
     )?.[1];
@@ -195,6 +209,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
     return {
       spec,
       root,
+      joined,
       kubeconfig,
       auditLog: path.join(root, auditPath),
       client,
