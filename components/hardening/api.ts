@@ -104,6 +104,9 @@ export async function fetchAnswers(client: Client, auditLogLine: string): Promis
         "/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault",
       )
     ).items ?? [];
+  const admission = "/apis/admissionregistration.k8s.io/v1";
+  const vaps = (await get<List<Meta>>(`${admission}/validatingadmissionpolicies`)).items ?? [];
+  const bindings = (await get<List<Meta>>(`${admission}/validatingadmissionpolicybindings`)).items ?? [];
   const dry = await client.request("POST", "/api/v1/namespaces/default/pods?dryRun=All", PRIVILEGED_POD);
   return {
     namespaces: namespaces.map((n) => n.metadata?.name ?? ""),
@@ -116,5 +119,7 @@ export async function fetchAnswers(client: Client, auditLogLine: string): Promis
       message: messageOf(dry.json),
     },
     auditLogLine,
+    admissionPolicies: vaps.map((p) => p.metadata?.name ?? ""),
+    admissionBindings: bindings.map((b) => b.metadata?.name ?? ""),
   };
 }

@@ -4,12 +4,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../render/files";
-import {
-  guardExemptNamespaces,
-  renderClusterObjects,
-  type KubeObject,
-  type RenderedObject,
-} from "../render/kube";
+import { renderClusterObjects, type KubeObject, type RenderedObject } from "../render/kube";
 import type { ClusterSpec } from "../spec/types";
 import { expectationsOf } from "./verify";
 
@@ -91,7 +86,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
     const { spec } = args;
     const objectsDigest = sha256(JSON.stringify(rendered.map((r) => r.object)));
     const auditLine = args.auditSample ? args.auditSample(applied, objectsDigest) : pulumi.output("");
-    const expectations = JSON.stringify(expectationsOf(spec, guardExemptNamespaces(spec)));
+    const expectations = JSON.stringify(expectationsOf(spec));
     const verify = new command.local.Command(
       `${name}-verify`,
       {

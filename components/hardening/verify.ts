@@ -1,5 +1,6 @@
 // Verification after deploy: given what the API server (and the first server's audit log) answered, decide control by
 // control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
+import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../render/kube";
 import type { ClusterSpec } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/validate";
 
@@ -14,6 +15,9 @@ export interface ClusterAnswers {
   privilegedPodDryRun: { status: number; message: string };
   /** The last line of the API audit log on the first server (empty when the log is empty or missing). */
   auditLogLine: string;
+  /** Names of the ValidatingAdmissionPolicies and of their bindings. */
+  admissionPolicies: string[];
+  admissionBindings: string[];
 }
 
 /** What the stack expects, derived from the spec. */
@@ -21,13 +25,19 @@ export interface Expectations {
   managedNamespaces: string[];
   guardEnabled: boolean;
   guardExempt: string[];
+  /** `namespace/name` of every NetworkPolicy the stack applies: each must be in place, not just some policy. */
+  networkPolicies: string[];
 }
 
-export function expectationsOf(spec: ClusterSpec, guardExempt: string[]): Expectations {
+export function expectationsOf(spec: ClusterSpec): Expectations {
   return {
     managedNamespaces: spec.namespaces.map((n) => n.name),
     guardEnabled: spec.admissionGuard.enabled,
-    guardExempt,
+    guardExempt: guardExemptNamespaces(spec),
+    networkPolicies: renderClusterObjects(spec)
+      .map((r) => r.object)
+      .filter((o) => o.kind === "NetworkPolicy")
+      .map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`),
   };
 }
 
@@ -51,27 +61,39 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
   const withoutPolicy = answers.namespaces.filter(
     (ns) => !answers.networkPolicies.some((p) => p.startsWith(`${ns}/`)),
   );
+  // A namespace with some policy is not enough where the stack put its own: a removed default-deny would leave the
+  // allow rules alone in force, so each of the stack's policies is looked for by name.
+  const missing = expect.networkPolicies.filter((p) => !answers.networkPolicies.includes(p));
+  const npProblems = [
+    ...(withoutPolicy.length > 0 ? [`no NetworkPolicy in: ${withoutPolicy.join(", ")}`] : []),
+    ...(missing.length > 0 ? [`the stack's NetworkPolicies missing: ${missing.join(", ")}`] : []),
+  ];
   results.push({
     id: "5.3.2",
     title: "Every namespace has a NetworkPolicy",
-    pass: withoutPolicy.length === 0,
+    pass: npProblems.length === 0,
     detail:
-      withoutPolicy.length === 0
-        ? `${answers.namespaces.length} namespaces checked`
-        : `no NetworkPolicy in: ${withoutPolicy.join(", ")}`,
+      npProblems.length === 0 ? `${answers.namespaces.length} namespaces checked` : npProblems.join("; "),
   });
 
   // Namespaces whose default SA the stack patches must show automount off; any other namespace is covered only when
   // the admission guard is on (or its own default SA has automount off).
+  // The guard counts only when the API server has both its policy and its binding, not because the config says so.
+  const guardInPlace =
+    expect.guardEnabled &&
+    answers.admissionPolicies.includes(GUARD_NAME) &&
+    answers.admissionBindings.includes(GUARD_NAME);
   const patched = [...BUILTIN_NAMESPACES, ...expect.managedNamespaces];
   const saProblems = answers.namespaces.flatMap((ns) => {
     const automount = answers.defaultServiceAccounts[ns];
     if (automount === false) return [];
     if (patched.includes(ns))
       return [`${ns} (automount ${automount === undefined ? "unset" : String(automount)})`];
-    if (expect.guardEnabled && !expect.guardExempt.includes(ns)) return [];
+    if (guardInPlace && !expect.guardExempt.includes(ns)) return [];
     return expect.guardExempt.includes(ns) ? [] : [`${ns} (not managed by the stack and no admission guard)`];
   });
+  if (expect.guardEnabled && !guardInPlace)
+    saProblems.push(`the admission guard ${GUARD_NAME} (policy and binding) is not in place`);
   results.push({
     id: "5.1.5",
     title: "Default ServiceAccounts mount no token",

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { expectationsOf } from "../../components/hardening/verify";
-import { guardExemptNamespaces, renderClusterObjects } from "../../components/render/kube";
+import { renderClusterObjects } from "../../components/render/kube";
 import {
   firstServerConfig,
   startFirstServer,
@@ -209,7 +209,7 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
       encoding: "utf8",
       env: {
         PATH: process.env.PATH,
-        HARDENED_RKE2_EXPECT: JSON.stringify(expectationsOf(cp.spec, guardExemptNamespaces(cp.spec))),
+        HARDENED_RKE2_EXPECT: JSON.stringify(expectationsOf(cp.spec)),
         HARDENED_RKE2_VERIFY_MODE: "enforce",
         HARDENED_RKE2_AUDIT_LINE: auditLine,
       },

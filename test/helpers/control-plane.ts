@@ -36,6 +36,8 @@ export interface ControlPlane {
   client: () => ReturnType<typeof clientFor>;
   /** Server-side apply with the product's field manager, as the Pulumi kubernetes provider does. */
   apply(o: Applicable): Promise<void>;
+  /** Deletes the object. */
+  remove(o: Applicable): Promise<void>;
   /** Runs one of the node's installed step scripts again (for example `start` after config.yaml changed). */
   step(name: string): { status: number | null; out: string };
   /** Waits until the API server answers /readyz and the controller manager has made the default ServiceAccounts. */
@@ -80,16 +82,24 @@ interface Applicable {
 
 /** Server-side apply with the product's field manager, as the Pulumi kubernetes provider does. */
 function controlPlaneApi(client: () => ReturnType<typeof clientFor>) {
+  const urlOf = (o: Applicable) => {
+    const plural = PLURALS[o.kind];
+    if (!plural) throw new Error(`no API path for kind ${o.kind}`);
+    const group = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+    const ns = o.metadata.namespace !== undefined ? `/namespaces/${o.metadata.namespace}` : "";
+    return `${group}${ns}/${plural}/${o.metadata.name}`;
+  };
   return {
     apply: async (o: Applicable): Promise<void> => {
-      const plural = PLURALS[o.kind];
-      if (!plural) throw new Error(`no API path for kind ${o.kind}`);
-      const group = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
-      const ns = o.metadata.namespace !== undefined ? `/namespaces/${o.metadata.namespace}` : "";
-      const url = `${group}${ns}/${plural}/${o.metadata.name}?fieldManager=hardened-rke2&force=true`;
+      const url = `${urlOf(o)}?fieldManager=hardened-rke2&force=true`;
       const r = await client().request("PATCH", url, o, "application/apply-patch+yaml");
       if (r.status >= 300)
         throw new Error(`apply ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.json)}`);
+    },
+    remove: async (o: Applicable): Promise<void> => {
+      const r = await client().request("DELETE", urlOf(o));
+      if (r.status >= 300)
+        throw new Error(`delete ${o.kind} ${o.metadata.name}: ${r.status} ${JSON.stringify(r.json)}`);
     },
   };
 }

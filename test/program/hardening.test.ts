@@ -77,10 +77,16 @@ describe("in-cluster hardening (dev stack)", () => {
     expect(v.type).toBe("command:local:Command");
     expect(v.inputs.create).toBe("./node_modules/.bin/tsx cli/verify.ts");
     expect(isSecretValue(v.inputs.stdin)).toBe(true);
-    expect(JSON.parse(v.inputs.environment.HARDENED_RKE2_EXPECT)).toEqual({
+    const expected = JSON.parse(v.inputs.environment.HARDENED_RKE2_EXPECT);
+    expect({ ...expected, networkPolicies: [...expected.networkPolicies].sort() }).toEqual({
       managedNamespaces: ["demo"],
       guardEnabled: true,
       guardExempt: ["kube-system", "default", "kube-public", "kube-node-lease", "demo"],
+      // Every NetworkPolicy the stack applies, each looked for by name after the update.
+      networkPolicies: run
+        .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        .map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`)
+        .sort(),
     });
     expect(v.inputs.environment.HARDENED_RKE2_VERIFY_MODE).toBe("enforce");
     expect(v.dependsOn).toEqual(expect.arrayContaining(k8sTypes(run).map((r) => r.name)));

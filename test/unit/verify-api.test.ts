@@ -55,6 +55,10 @@ const server = https.createServer(
             { metadata: { namespace: "shop", name: "default" } },
           ],
         });
+      if (req.url === "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies")
+        return send(200, { items: [{ metadata: { name: "hardened-rke2-default-sa-token" } }] });
+      if (req.url === "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings")
+        return send(200, { items: [] });
       if (req.method === "POST" && req.url === "/api/v1/namespaces/default/pods?dryRun=All") {
         postedBody = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         return send(403, {
@@ -97,7 +101,7 @@ const kubeconfig = (caName: string) =>
   });
 
 describe("verification API client", () => {
-  it("reads namespaces, policies, default ServiceAccounts and the privileged dry run", async () => {
+  it("reads namespaces, policies, default ServiceAccounts, admission policies and the privileged dry run", async () => {
     const answers = await fetchAnswers(clientFor(kubeconfig("cluster-ca")), '{"level":"Metadata"}');
     expect(answers).toEqual({
       namespaces: ["default", "shop"],
@@ -108,6 +112,8 @@ describe("verification API client", () => {
         message: 'pods "x" is forbidden: violates PodSecurity "restricted:latest": privileged',
       },
       auditLogLine: '{"level":"Metadata"}',
+      admissionPolicies: ["hardened-rke2-default-sa-token"],
+      admissionBindings: [],
     });
     expect(requests.slice(-1)).toEqual(["POST /api/v1/namespaces/default/pods?dryRun=All"]);
     expect(postedBody).toEqual(PRIVILEGED_POD);

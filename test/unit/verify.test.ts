@@ -11,6 +11,7 @@ const expectations: Expectations = {
   managedNamespaces: ["shop"],
   guardEnabled: true,
   guardExempt: ["kube-system", "default", "kube-public", "kube-node-lease", "shop"],
+  networkPolicies: ["shop/hardened-rke2-default-deny", "kube-system/hardened-rke2-default-deny"],
 };
 
 function healthy(): ClusterAnswers {
@@ -32,6 +33,8 @@ function healthy(): ClusterAnswers {
         'pods "hardened-rke2-verify-privileged" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)',
     },
     auditLogLine: '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","verb":"list"}',
+    admissionPolicies: ["hardened-rke2-default-sa-token"],
+    admissionBindings: ["hardened-rke2-default-sa-token"],
   };
 }
 
@@ -56,6 +59,24 @@ describe("verifyControls", () => {
       pass: false,
       detail: "no NetworkPolicy in: team-x",
     });
+  });
+
+  it("fails 5.3.2 naming a policy of the stack that is gone, though its namespace keeps others", () => {
+    const a = healthy();
+    a.networkPolicies = [...a.networkPolicies, "shop/hardened-rke2-allow-dns"].filter(
+      (p) => p !== "shop/hardened-rke2-default-deny",
+    );
+    expect(verifyControls(expectations, a)[0].detail).toBe(
+      "the stack's NetworkPolicies missing: shop/hardened-rke2-default-deny",
+    );
+  });
+
+  it("fails 5.1.5 when the guard's policy or binding is gone: outside namespaces are then unguarded", () => {
+    const a = healthy();
+    a.admissionBindings = [];
+    expect(verifyControls(expectations, a)[1].detail).toBe(
+      "default ServiceAccount mounts a token in: team-x (not managed by the stack and no admission guard), the admission guard hardened-rke2-default-sa-token (policy and binding) is not in place",
+    );
   });
 
   it("fails 5.1.5 when a patched default ServiceAccount mounts its token", () => {
