@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatResults } from "../components/hardening/verify";
-import { hostChecks, ROOT_ONLY_FILES, type HostFacts } from "../components/hardening/host-checks";
+import { flagValue, hostChecks, ROOT_ONLY_FILES, type HostFacts } from "../components/hardening/host-checks";
 import { loadStackFileSpec, stackFilePath } from "../stacks/config";
 
 /** Command lines of running processes whose executable is named `name`, read from /proc; with `processRoot` other
@@ -37,7 +37,7 @@ export function gatherFacts(root: string, proc = "/proc", processRoot = "/"): Ho
       : undefined;
   }
   const api = processArgs("kube-apiserver", proc, processRoot);
-  const encryption = api?.find((a) => a.startsWith("--encryption-provider-config="))?.split("=")[1];
+  const encryption = flagValue(api, "encryption-provider-config");
   let encryptionConfig: string | undefined;
   try {
     if (encryption) encryptionConfig = fs.readFileSync(path.join(root, encryption), "utf8");

@@ -39,7 +39,8 @@ function secretsWriteProvider(config: string | undefined): string | undefined {
 /** The files this product writes that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
 export const ROOT_ONLY_FILES = [PATHS.config, PATHS.token, PATHS.auditPolicy, PATHS.podSecurity];
 
-function flagValue(args: string[] | undefined, flag: string): string | undefined {
+/** The value of `--flag=value` in a process's arguments. */
+export function flagValue(args: string[] | undefined, flag: string): string | undefined {
   const prefix = `--${flag}=`;
   return args?.find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }

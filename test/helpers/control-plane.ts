@@ -236,8 +236,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
   } catch (err) {
     fs.rmSync(release, { recursive: true, force: true });
     await stop();
-    const logs = ["etcd", "kube-apiserver", "kube-controller-manager"]
-      .map((b) => path.join(root, `var/log/standin-${b}.log`))
+    const logs = CONTROL_PLANE.map((b) => path.join(root, `var/log/standin-${b}.log`))
       .filter((f) => fs.existsSync(f))
       .map((f) => `--- ${path.basename(f)}\n${fs.readFileSync(f, "utf8").slice(-2000)}`);
     throw new Error(`${String(err)}\n${logs.join("\n")}`);
