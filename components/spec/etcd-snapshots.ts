@@ -2,6 +2,7 @@
 // credentials live in secret config keys and reach the node through a 0600 drop-in, never config.yaml.
 import { z } from "zod";
 import { secretKeyName } from "./fields";
+import { isHostPort } from "./net";
 import { bad } from "./problems";
 import { readOperatorFile, section, type SecretRef } from "./section";
 
@@ -19,7 +20,15 @@ export const etcdSnapshotsShape = {
         .strictObject({
           bucket: z.string().min(3),
           region: z.string().default("us-east-1"),
-          endpoint: z.string().default("s3.amazonaws.com"),
+          // RKE2 speaks https to it (etcd-s3-insecure is never set), so the endpoint is a host, not a URL.
+          endpoint: z
+            .string()
+            .refine(isHostPort, {
+              error: bad(
+                "is not a host; allowed: host[:port] of the S3 service without a scheme, e.g. s3.eu-west-1.amazonaws.com (RKE2 always uses https)",
+              ),
+            })
+            .default("s3.amazonaws.com"),
           folder: z.string().optional(),
           endpointCaFile: z.string().optional(),
           accessKeySecret: secretKeyName.default("etcdS3AccessKey"),

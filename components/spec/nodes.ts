@@ -2,9 +2,24 @@
 // role, an NLB for HA); `existing` adopts hosts reached over SSH with pinned host keys.
 import { z } from "zod";
 import { anyCidr, dnsLabel, ipv4Cidr, labels, port, taints } from "./fields";
-import { isOpenToAll, parseIpv4Cidr } from "./net";
+import { coversInternet, isAddress, parseIpv4Cidr } from "./net";
+import { sshKeyProblem } from "./ssh-key";
 import { bad, fmt, isRecord, type Path, type Problems } from "./problems";
 import { section } from "./section";
+
+const PUBLIC_KEY_HINT = "allowed: '<type> <base64> [comment]' of an ssh-ed25519 (preferred) or ssh-rsa key";
+// EC2 key pairs import only ED25519 and RSA keys (AWS ImportKeyPair).
+const EC2_KEY_TYPES = "is an ECDSA key, which EC2 cannot import as a key pair";
+
+/** An IP address or DNS name, for the key `what` describes. */
+const address = (what: string) =>
+  z
+    .string({ error: bad(`is not an address; allowed: ${what}, an IP address or a DNS name`) })
+    .refine(isAddress, {
+      error: bad(
+        `is not an IP address or a DNS name; allowed: ${what}, e.g. 192.0.2.10 or node1.example.com`,
+      ),
+    });
 
 const awsNodes = z.strictObject({
   source: z.literal("aws"),
@@ -36,8 +51,15 @@ const awsNodes = z.strictObject({
   amiOwner: z.string().default("099720109477"),
   amiNamePattern: z.string().default("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"),
   sshUser: z.string().default("ubuntu"),
-  publicKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, {
-    error: bad("is not an SSH public key; allowed: '<type> <base64> [comment]' (ssh-ed25519 preferred)"),
+  /** The operator's SSH public key, imported as the EC2 key pair. */
+  publicKey: z.string({ error: bad(PUBLIC_KEY_HINT) }).check((ctx) => {
+    const problem = sshKeyProblem(ctx.value) ?? (ctx.value.startsWith("ecdsa-") ? EC2_KEY_TYPES : undefined);
+    if (problem)
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: `${fmt(ctx.value)} ${problem}; ${PUBLIC_KEY_HINT}`,
+      });
   }),
   servers: z.strictObject({
     count: z.number({ error: bad("is not a number; allowed: 1, 3, 5 or 7") }).int(),
@@ -68,24 +90,28 @@ const existingNodes = z.strictObject({
   source: z.literal("existing"),
   sshUser: z.string().default("root"),
   /** A fixed address (VIP or DNS name) in front of the servers; the first server's private address when unset. */
-  registrationAddress: z.string().min(1).optional(),
+  registrationAddress: address("the fixed address in front of the servers").optional(),
   hosts: z
     .array(
       z.strictObject({
         name: dnsLabel(63),
         /** Where SSH reaches the host. */
-        address: z.string().min(1),
+        address: address("where SSH reaches the host"),
         /** The address other nodes use; the SSH address when unset. */
-        privateAddress: z.string().min(1).optional(),
+        privateAddress: address("the address other nodes reach the host on").optional(),
         port: port.default(22),
         user: z.string().optional(),
         role: z.enum(["server", "agent"]),
         /** The pinned SSH host public key, `<type> <base64>`. */
-        hostKey: z
-          .string({ error: bad(HOST_KEY_HINT) })
-          .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/, {
-            error: bad(`is not a host key; ${HOST_KEY_HINT}`),
-          }),
+        hostKey: z.string({ error: bad(HOST_KEY_HINT) }).check((ctx) => {
+          const problem = sshKeyProblem(ctx.value);
+          if (problem)
+            ctx.issues.push({
+              code: "custom",
+              input: ctx.value,
+              message: `${fmt(ctx.value)} ${problem}; ${HOST_KEY_HINT}`,
+            });
+        }),
         labels,
         taints,
       }),
@@ -101,6 +127,9 @@ export const nodesShape = { nodes: z.unknown() };
 /** etcd needs a majority of servers to agree, so 2 servers tolerate no more failures than 1 and any even count
  * only adds risk: allowed counts are 1 (no HA) or an odd number from 3. */
 function serverCountProblem(count: number, what: string): string | undefined {
+  if (count > 7) {
+    return `${what} ${count}, more than 7 (etcd advises at most 7 members: each one more slows every write); allowed: 1, 3, 5 or 7`;
+  }
   if (count >= 1 && count % 2 === 1) return undefined;
   const why =
     count < 1 ? "a cluster needs at least one server" : "an even count adds no etcd fault tolerance";
@@ -128,6 +157,7 @@ function checkUnique(
   });
 }
 
+/** A range list that admits the whole internet, in one range or together, needs the explicit opt-in. */
 function checkPublic(
   problems: Problems,
   path: Path,
@@ -136,15 +166,15 @@ function checkPublic(
   optInKey: string,
   what: string,
 ) {
-  cidrs.forEach((cidr, i) => {
-    if (typeof cidr === "string" && isOpenToAll(cidr) && optIn !== true) {
-      problems.add(
-        [...path, i],
-        `${fmt(cidr)} opens ${what} to the whole internet; allowed: the operator's own ranges, or set ` +
-          `nodes.${optInKey}: true to accept the exposure explicitly`,
-      );
-    }
-  });
+  if (optIn === true) return;
+  const strings = cidrs.filter((c): c is string => typeof c === "string");
+  const allow = `allowed: the operator's own ranges, or set nodes.${optInKey}: true to accept the exposure explicitly`;
+  const open = cidrs.flatMap((c, i) => (typeof c === "string" && coversInternet([c]) ? [i] : []));
+  for (const i of open)
+    problems.add([...path, i], `${fmt(cidrs[i])} opens ${what} to the whole internet; ${allow}`);
+  if (open.length === 0 && coversInternet(strings)) {
+    problems.add(path, `${fmt(strings)} together open ${what} to the whole internet; ${allow}`);
+  }
 }
 
 /** The AWS rules that span fields. They read the raw value, so a bad sibling (a taint, a region) never hides them. */
@@ -194,12 +224,28 @@ function checkAws(problems: Problems, n: Record<string, unknown>) {
   );
 }
 
+const addressOf = (h: unknown) => {
+  const a = field(h, "address");
+  return typeof a === "string" ? a : "<address>";
+};
+
 function checkExisting(problems: Problems, n: Record<string, unknown>) {
   const hosts = list(n.hosts);
   const servers = hosts.filter((h) => field(h, "role") === "server").length;
   const countProblem = serverCountProblem(servers, "the number of hosts with role server is");
   if (hosts.length > 0 && countProblem) problems.add(["nodes", "hosts"], countProblem);
   checkUnique(problems, hosts, ["nodes", "hosts"], "is used twice; allowed: unique host names");
+  hosts.forEach((h, i) => {
+    const key = field(h, "hostKey");
+    if (typeof key === "string" && key.startsWith("ssh-rsa ") && sshKeyProblem(key) === undefined) {
+      problems.add(
+        ["nodes", "hosts", i, "hostKey"],
+        `${fmt(key)} is an ssh-rsa key: the command provider pins it and offers only its SHA-1 ssh-rsa signature, ` +
+          "which OpenSSH 8.8 and later refuse by default, so no connection would succeed; allowed: the host's ed25519 " +
+          `key, from \`ssh-keyscan -t ed25519 ${addressOf(h)}\` checked out of band`,
+      );
+    }
+  });
 }
 
 const givenSubnets = (vpcId: string, subnetIds: string[]) => ({ vpcId, subnetIds });

@@ -5,6 +5,8 @@ import type { z } from "zod";
 /** Renders a config value for an error message (values here are never secrets: secrets live in their own keys). */
 export function fmt(value: unknown): string {
   if (value === undefined) return "nothing";
+  // YAML reads 1e400 as infinity, which JSON would print as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return "infinity";
   // JSON.stringify gives undefined only for functions and symbols, which YAML config never holds.
   const text = JSON.stringify(value) ?? typeof value;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -85,14 +87,43 @@ interface MapIssue {
   inst?: unknown;
 }
 
+/** What a value of each type is, in the operator's words; an object lists the keys it takes. */
+function expectedText(iss: MapIssue): string {
+  const shape = (iss.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def
+    ?.shape;
+  switch (iss.expected) {
+    case "object":
+      return `a mapping with the keys ${Object.keys(shape ?? {}).join(", ")}`;
+    case "record":
+      return "a mapping of names to values";
+    case "array":
+      return "a list";
+    case "boolean":
+      return "true or false";
+    case "number":
+    case "int":
+      return "a whole number";
+    default:
+      return `a ${iss.expected ?? "value"}`;
+  }
+}
+
+/** YAML turns some unquoted text into numbers (`1.30` → 1.3, `1e400` → infinity): say so, and how to quote it. */
+export function yamlNumberNote(input: unknown): string | undefined {
+  if (typeof input !== "number") return undefined;
+  return Number.isFinite(input)
+    ? `${input} was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in quotes exactly as meant, e.g. "${input}"`
+    : "infinity is what YAML makes of an unquoted number too large for it (such as 1e400); write a smaller number, or the value in quotes if it is text";
+}
+
 /** Messages for the issues a schema does not word itself: always the value and what is allowed. */
 function defaultMessage(iss: MapIssue): string | undefined {
   const got = fmt(iss.input);
   switch (iss.code) {
     case "invalid_type":
       return iss.input === undefined
-        ? `missing; allowed: a ${iss.expected}`
-        : `${got} is not a ${iss.expected}; allowed: a ${iss.expected}`;
+        ? `missing; allowed: ${expectedText(iss)}`
+        : `${got} is not ${expectedText(iss)}; allowed: ${expectedText(iss)}`;
     case "invalid_value":
       return `${got} is not allowed; allowed: ${(iss.values ?? []).map((v) => String(v)).join(", ")}`;
     case "too_small":
@@ -134,11 +165,25 @@ export class Problems {
           .split(KEY_SEPARATOR)
           .forEach((message, i) => this.add([...path, issue.keys[i]], message));
       } else {
-        this.add(path, issue.message);
+        this.add(path, withYamlNote(issue));
       }
     }
     return undefined;
   }
+}
+
+/** A number where text was expected, or an infinity anywhere, gets the YAML explanation before what is allowed. */
+function withYamlNote(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  const infinite = issue.code === "invalid_type" && (issue as { received?: unknown }).received === "Infinity";
+  const note = infinite
+    ? yamlNumberNote(Infinity)
+    : issue.code === "invalid_type" && issue.expected === "string"
+      ? yamlNumberNote(input)
+      : undefined;
+  if (note === undefined) return issue.message;
+  const allowed = issue.message.indexOf("allowed:");
+  return `${note}; ${allowed >= 0 ? issue.message.slice(allowed) : issue.message}`;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -11,11 +11,15 @@ const mirror = z.strictObject({
   endpoints: z
     .array(
       z.string().regex(/^https?:\/\/[^\s]+$/, {
-        error: bad("is not an endpoint URL; allowed: https://host[:port][/path]"),
+        error: bad(
+          "is not an endpoint URL; allowed: https://host[:port][/path] (http:// only with the mirror's allowHttp: true)",
+        ),
       }),
     )
     .optional(),
   rewrites: z.record(z.string(), z.string()).default({}),
+  /** Accept plain-HTTP endpoints for this mirror (images, and any credentials, cross the network unencrypted). */
+  allowHttp: z.boolean().default(false),
 });
 
 const registryConfig = z.strictObject({
@@ -120,6 +124,15 @@ export const registries = section({
         );
         continue;
       }
+      m.endpoints.forEach((e, i) => {
+        if (e.startsWith("http://") && !m.allowHttp) {
+          problems.add(
+            ["registries", "mirrors", name, "endpoints", i],
+            `${JSON.stringify(e)} is plain HTTP: images and registry credentials would cross the network unencrypted; ` +
+              `allowed: an https:// URL, or set registries.mirrors[${JSON.stringify(name)}].allowHttp: true to accept it explicitly`,
+          );
+        }
+      });
       mirrors[name] = { endpoints: m.endpoints, rewrites: m.rewrites };
     }
     const secrets: SecretRef[] = [];

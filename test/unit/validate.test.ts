@@ -275,7 +275,8 @@ describe("bad input: each gets an exact message and no spec", () => {
         "verification, version, profile, cni, clusterCidr, serviceCidr, tlsSan, nodes, registries, install, " +
         "etcdSnapshots, audit, podSecurity, namespaces, admissionGuard",
       "cluster.name: missing; allowed: lower-case letters, digits and '-'",
-      "cluster.version: 3 is not a version; allowed: a pinned RKE2 release such as v1.33.5+rke2r1",
+      "cluster.version: 3 was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in " +
+        'quotes exactly as meant, e.g. "3"; allowed: a pinned RKE2 release such as v1.33.5+rke2r1',
       'cluster.cni: "weave" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',
       'cluster.clusterCidr: "10.42.0.1/16" is not an IPv4 network; allowed: a CIDR whose address is the network ' +
         "address, such as 10.42.0.0/16",
