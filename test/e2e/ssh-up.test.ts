@@ -257,7 +257,8 @@ describe("pulumi up over SSH on four test hosts", () => {
     const before = counts();
     cluster = { ...cluster, audit: { maxAge: 45 } };
     writeStackConfig(cli.dir, STACK, cluster);
-    const r = pulumi(["up", "--yes"]);
+    // At the verbosity the README recommends for troubleshooting: its output is part of the secret grep below.
+    const r = pulumi(["up", "--yes", "--logtostderr", "--logflow", "-v=3"]);
     timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(r.status).toBe(0);
     // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start and ready.
