@@ -19,6 +19,7 @@ import {
   dependenciesOf,
   projectCopy,
   spans,
+  useChangedComponents,
   writeStackConfig,
   type Cli,
   type CliResult,
@@ -251,6 +252,26 @@ describe("pulumi up over SSH on four test hosts", () => {
     ]);
     expect(delta).toEqual(hosts.map((h) => ({ host: h.name, commands: 0, sftpSessions: 0, bytes: 0 })));
     expect(hosts.map(systemctlLog)).toEqual(systemctl);
+  });
+
+  it("keeps the generated token when the dynamic provider's serialized code changes", () => {
+    const token = fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8");
+    const before = counts();
+    // One more statement in the token provider's `create`: the text the engine stores as its provider changes.
+    useChangedComponents(cli.dir, {
+      file: "bootstrap/generated.ts",
+      from: "create(inputs: { bytes: number }) {",
+      to: 'create(inputs: { bytes: number }) {\n    void "serialized differently";',
+    });
+    try {
+      const r = pulumi(["up", "--yes", "--expect-no-changes"]);
+      expect(r.out).not.toMatch(/error:/);
+      expect(r.status).toBe(0);
+    } finally {
+      useChangedComponents(cli.dir);
+    }
+    expect(fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8")).toBe(token);
+    expect(counts()).toEqual(before);
   });
 
   it("re-runs exactly the steps whose inputs changed on a config change, servers one at a time", () => {

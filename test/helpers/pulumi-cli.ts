@@ -44,8 +44,11 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
   const dir = path.join(work, "project");
   fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
   fs.mkdirSync(path.join(work, "state"), { recursive: true });
-  for (const f of ["index.ts", "components", "cli", "package.json", "tsconfig.json", "node_modules"])
+  for (const f of ["components", "cli", "package.json", "tsconfig.json", "node_modules"])
     fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
+  // A copy, not a link: Node would resolve a linked entry point to the repository and load components/ from there,
+  // and a test may swap this folder's components/ for a changed copy (see useChangedComponents).
+  fs.copyFileSync(path.join(REPO, "index.ts"), path.join(dir, "index.ts"));
   fs.symlinkSync(path.join(REPO, "stacks", "config.ts"), path.join(dir, "stacks", "config.ts"));
   fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
   writeStackConfig(dir, stack, cluster);
@@ -98,6 +101,24 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
       return p;
     },
   };
+}
+
+/**
+ * Swaps the project's components/ for a copy in which `edit` changed one file (as a new TypeScript, SDK or loader
+ * version would change the code Pulumi serializes), or back to the repository's with no `edit`.
+ */
+export function useChangedComponents(dir: string, edit?: { file: string; from: string; to: string }): void {
+  const components = path.join(dir, "components");
+  fs.rmSync(components, { recursive: true, force: true });
+  if (!edit) {
+    fs.symlinkSync(path.join(REPO, "components"), components);
+    return;
+  }
+  fs.cpSync(path.join(REPO, "components"), components, { recursive: true });
+  const file = path.join(components, edit.file);
+  const text = fs.readFileSync(file, "utf8");
+  if (!text.includes(edit.from)) throw new Error(`${edit.file} has no ${JSON.stringify(edit.from)}`);
+  fs.writeFileSync(file, text.replace(edit.from, edit.to));
 }
 
 /** (Re)writes the stack file's cluster config; other keys (the secrets `pulumi config set` wrote) are kept. */
