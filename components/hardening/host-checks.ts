@@ -2,8 +2,8 @@
 // control-plane processes (from their command lines) and modes and owners of the files on disk. Pure: the facts are
 // gathered by cli/cis-check.ts on the node, or by a test from its own processes.
 import { parse } from "yaml";
-import { controlMap } from "../render/cis";
 import { PATHS } from "../render/files";
+import { cisId, cisMinimum, type ControlKey } from "../spec/cis-catalogue";
 import type { ClusterSpec } from "../spec/types";
 import type { ControlResult } from "./verify";
 
@@ -46,20 +46,20 @@ export function flagValue(args: string[] | undefined, flag: string): string | un
 }
 
 export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[] {
-  const ids = controlMap(spec);
-  const idOf = (titleStart: string) => ids.find((c) => c.title.startsWith(titleStart))?.id ?? "?";
+  const idOf = (key: ControlKey) => cisId(key, spec.benchmark);
   const api = facts.processes["kube-apiserver"];
   const kcm = facts.processes["kube-controller-manager"];
   const results: ControlResult[] = [];
   const check = (
-    id: string,
+    key: ControlKey,
     title: string,
     value: string | undefined,
     ok: (v: string) => boolean,
     process: string,
   ) =>
     results.push({
-      id,
+      key,
+      id: idOf(key),
       title,
       pass: value !== undefined && ok(value),
       detail:
@@ -69,31 +69,31 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
     });
 
   check(
-    idOf("--audit-log-path"),
+    "auditLogPath",
     "--audit-log-path is set",
     flagValue(api, "audit-log-path"),
     (v) => v !== "",
     "kube-apiserver",
   );
   check(
-    idOf("--audit-log-maxage"),
+    "auditLogMaxAge",
     "--audit-log-maxage is 30 or more",
     flagValue(api, "audit-log-maxage"),
-    (v) => Number(v) >= 30,
+    (v) => Number(v) >= cisMinimum("auditLogMaxAge"),
     "kube-apiserver",
   );
   check(
-    idOf("--audit-log-maxbackup"),
+    "auditLogMaxBackup",
     "--audit-log-maxbackup is 10 or more",
     flagValue(api, "audit-log-maxbackup"),
-    (v) => Number(v) >= 10,
+    (v) => Number(v) >= cisMinimum("auditLogMaxBackup"),
     "kube-apiserver",
   );
   check(
-    idOf("--audit-log-maxsize"),
+    "auditLogMaxSize",
     "--audit-log-maxsize is 100 or more",
     flagValue(api, "audit-log-maxsize"),
-    (v) => Number(v) >= 100,
+    (v) => Number(v) >= cisMinimum("auditLogMaxSize"),
     "kube-apiserver",
   );
   // CIS 1.2.27/1.2.28 (1.12 numbering): Secrets are encrypted at rest, so the flag must name a config whose first
@@ -101,7 +101,8 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
   const encryption = flagValue(api, "encryption-provider-config");
   const writer = secretsWriteProvider(facts.encryptionConfig);
   results.push({
-    id: idOf("--encryption-provider-config"),
+    key: "encryption",
+    id: idOf("encryption"),
     title: "--encryption-provider-config is set and encrypts Secrets",
     pass: encryption !== undefined && writer !== undefined && writer !== "identity",
     detail:
@@ -110,21 +111,21 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
         : `Secrets written with ${writer ?? "no provider (config unreadable)"}`,
   });
   check(
-    idOf("A minimal audit policy"),
+    "auditPolicy",
     "--audit-policy-file is set",
     flagValue(api, "audit-policy-file"),
     (v) => v !== "",
     "kube-apiserver",
   );
   check(
-    idOf("At least one active policy"),
+    "policyControl",
     "--admission-control-config-file is set",
     flagValue(api, "admission-control-config-file"),
     (v) => v !== "",
     "kube-apiserver",
   );
   check(
-    idOf("--terminated-pod-gc-threshold"),
+    "terminatedPodGc",
     "--terminated-pod-gc-threshold is set",
     flagValue(kcm, "terminated-pod-gc-threshold"),
     (v) => Number(v) > 0,
@@ -135,7 +136,8 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
     const f = facts.files[file];
     const ok = f !== undefined && (f.mode & 0o077) === 0 && f.uid === 0 && f.gid === 0;
     results.push({
-      id: "1.1.x",
+      key: "productFiles",
+      id: idOf("productFiles"),
       title: `${file} is 600 or stricter and root:root`,
       pass: ok,
       detail: f === undefined ? "missing" : `mode ${(f.mode & 0o777).toString(8)}, owner ${f.uid}:${f.gid}`,

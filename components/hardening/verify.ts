@@ -1,6 +1,7 @@
 // Verification after deploy: given what the API server (and the first server's audit log) answered, decide control by
 // control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
 import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../render/kube";
+import { stableCisId, type ControlKey } from "../spec/cis-catalogue";
 import type { ClusterSpec } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/constants";
 
@@ -42,6 +43,8 @@ export function expectationsOf(spec: ClusterSpec): Expectations {
 }
 
 export interface ControlResult {
+  /** The catalogue key: the same control in CIS.md, the host checks and the policy pack. */
+  key: ControlKey;
   id: string;
   title: string;
   pass: boolean;
@@ -69,7 +72,8 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
     ...(missing.length > 0 ? [`the stack's NetworkPolicies missing: ${missing.join(", ")}`] : []),
   ];
   results.push({
-    id: "5.3.2",
+    key: "namespaceNetworkPolicies",
+    id: stableCisId("namespaceNetworkPolicies"),
     title: "Every namespace has a NetworkPolicy",
     pass: npProblems.length === 0,
     detail:
@@ -95,7 +99,8 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
   if (expect.guardEnabled && !guardInPlace)
     saProblems.push(`the admission guard ${GUARD_NAME} (policy and binding) is not in place`);
   results.push({
-    id: "5.1.5",
+    key: "defaultServiceAccounts",
+    id: stableCisId("defaultServiceAccounts"),
     title: "Default ServiceAccounts mount no token",
     pass: saProblems.length === 0,
     detail:
@@ -107,7 +112,8 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
   const dry = answers.privilegedPodDryRun;
   const refused = dry.status === 403 && /violates PodSecurity/.test(dry.message);
   results.push({
-    id: "5.2.2",
+    key: "privilegedContainers",
+    id: stableCisId("privilegedContainers"),
     title: "A privileged pod is refused by admission",
     pass: refused,
     detail: refused
@@ -123,7 +129,8 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
   }
   const logs = AUDIT_LEVELS.includes(level);
   results.push({
-    id: "3.2.1",
+    key: "auditPolicy",
+    id: stableCisId("auditPolicy"),
     title: "The audit policy in force logs requests",
     pass: logs,
     detail: logs ? `last audit event at level ${level}` : "the audit log holds no event at Metadata or above",

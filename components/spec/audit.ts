@@ -1,7 +1,8 @@
-// Section "audit": the API server's audit policy and log retention. The retention minimums are CIS controls
-// (1.2.17–1.2.19 in CIS 1.9+, 1.2.18–1.2.20 in rke2-cis-1.8): lower values are refused.
+// Section "audit": the API server's audit policy and log retention. The retention minimums are CIS controls whose
+// minimums (and IDs per benchmark) come from the CIS catalogue: lower values are refused.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { cisMinimum } from "./cis-catalogue";
 import { bad, fmt } from "./problems";
 import { readOperatorFile, section } from "./section";
 
@@ -22,18 +23,24 @@ export const auditShape = {
       maxAge: z
         .number()
         .int()
-        .min(30, { error: bad("is below the CIS minimum; allowed: 30 or more days") })
-        .default(30),
+        .min(cisMinimum("auditLogMaxAge"), {
+          error: bad(`is below the CIS minimum; allowed: ${cisMinimum("auditLogMaxAge")} or more days`),
+        })
+        .default(cisMinimum("auditLogMaxAge")),
       maxBackup: z
         .number()
         .int()
-        .min(10, { error: bad("is below the CIS minimum; allowed: 10 or more files") })
-        .default(10),
+        .min(cisMinimum("auditLogMaxBackup"), {
+          error: bad(`is below the CIS minimum; allowed: ${cisMinimum("auditLogMaxBackup")} or more files`),
+        })
+        .default(cisMinimum("auditLogMaxBackup")),
       maxSize: z
         .number()
         .int()
-        .min(100, { error: bad("is below the CIS minimum; allowed: 100 or more MB") })
-        .default(100),
+        .min(cisMinimum("auditLogMaxSize"), {
+          error: bad(`is below the CIS minimum; allowed: ${cisMinimum("auditLogMaxSize")} or more MB`),
+        })
+        .default(cisMinimum("auditLogMaxSize")),
     })
     .prefault({}),
 };

@@ -1,4 +1,5 @@
 // Policies over the in-cluster objects: pod security labels, default ServiceAccounts and workloads.
+import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 export const namespacePodSecurity: ResourceValidationPolicy = {
@@ -15,11 +16,11 @@ export const namespacePodSecurity: ResourceValidationPolicy = {
     const enforce = meta.labels?.["pod-security.kubernetes.io/enforce"];
     if (enforce === undefined) {
       report(
-        `namespace ${meta.name ?? args.name} has no pod-security.kubernetes.io/enforce label; set it to restricted (CIS 5.2)`,
+        `namespace ${meta.name ?? args.name} has no pod-security.kubernetes.io/enforce label; set it to restricted (CIS ${stableCisId("podSecurityLabels")})`,
       );
     } else if (enforce === "privileged" && !meta.annotations?.["hardened-rke2/pod-security-reason"]) {
       report(
-        `namespace ${meta.name ?? args.name} enforces privileged without a hardened-rke2/pod-security-reason (CIS 5.2)`,
+        `namespace ${meta.name ?? args.name} enforces privileged without a hardened-rke2/pod-security-reason (CIS ${stableCisId("podSecurityLabels")})`,
       );
     }
   },
@@ -42,7 +43,7 @@ export const defaultServiceAccountAutomount: ResourceValidationPolicy = {
       args.props.automountServiceAccountToken !== false
     ) {
       report(
-        `default ServiceAccount in ${meta.namespace ?? "?"} keeps token automount; set automountServiceAccountToken: false (CIS 5.1.5)`,
+        `default ServiceAccount in ${meta.namespace ?? "?"} keeps token automount; set automountServiceAccountToken: false (CIS ${stableCisId("defaultServiceAccounts")})`,
       );
     }
   },
@@ -75,10 +76,15 @@ export const noPrivilegedWorkloads: ResourceValidationPolicy = {
     const spec = (specOf(args.props) ?? {}) as PodSpec;
     for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
       if (c.securityContext?.privileged === true)
-        report(`${args.name}: container ${c.name ?? "?"} runs privileged (CIS 5.2.2)`);
+        report(
+          `${args.name}: container ${c.name ?? "?"} runs privileged (CIS ${stableCisId("privilegedContainers")})`,
+        );
       if (c.securityContext?.runAsUser === 0)
-        report(`${args.name}: container ${c.name ?? "?"} runs as root (CIS 5.2.7)`);
+        report(
+          `${args.name}: container ${c.name ?? "?"} runs as root (CIS ${stableCisId("rootContainers")})`,
+        );
     }
-    if (spec.securityContext?.runAsUser === 0) report(`${args.name}: the pod runs as root (CIS 5.2.7)`);
+    if (spec.securityContext?.runAsUser === 0)
+      report(`${args.name}: the pod runs as root (CIS ${stableCisId("rootContainers")})`);
   },
 };

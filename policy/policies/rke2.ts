@@ -1,10 +1,13 @@
 // Policies over what each node receives: the rendered RKE2 config carries a CIS profile its version accepts and the
 // audit flags, the audit policy logs, and nothing secret sits in plain command text.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { BENCHMARKS, cisId, cisMinimum, type ControlKey } from "../../components/spec/cis-catalogue";
 import {
   acceptedProfiles,
+  benchmarkFor,
   CIS_PROFILES,
   parseRke2Version,
+  type Benchmark,
   type Profile,
 } from "../../components/spec/version";
 import { decodeFiles, envOf, FILES_STEP, yamlOf } from "./files";
@@ -36,17 +39,24 @@ export const cisProfile: ResourceValidationPolicy = {
     }
     if (config["protect-kernel-defaults"] !== true) {
       report(
-        `${args.name}: protect-kernel-defaults is not true; the CIS profile requires it (CIS 4.2.6 in older benchmarks)`,
+        `${args.name}: protect-kernel-defaults is not true; the CIS profile requires it (CIS ${cisId("protectKernelDefaults", benchmarkOf(files))})`,
       );
     }
   },
 };
 
-const MINIMUMS: [string, number, string][] = [
-  ["audit-log-maxage", 30, "1.2.17"],
-  ["audit-log-maxbackup", 10, "1.2.18"],
-  ["audit-log-maxsize", 100, "1.2.19"],
+const MINIMUMS: [string, ControlKey][] = [
+  ["audit-log-maxage", "auditLogMaxAge"],
+  ["audit-log-maxbackup", "auditLogMaxBackup"],
+  ["audit-log-maxsize", "auditLogMaxSize"],
 ];
+
+/** The benchmark of the node's RKE2 version (its node.env), so messages use that benchmark's IDs; the newest when
+ * the version cannot be read (the profile policy reports that). */
+function benchmarkOf(files: ReturnType<typeof decodeFiles>): Benchmark {
+  const version = parseRke2Version(envOf(files).RKE2_VERSION ?? "");
+  return version ? benchmarkFor(version) : BENCHMARKS[BENCHMARKS.length - 1];
+}
 
 export const auditLogging: ResourceValidationPolicy = {
   name: "rke2-audit-logging",
@@ -56,10 +66,11 @@ export const auditLogging: ResourceValidationPolicy = {
     if (args.type !== COMMAND || !FILES_STEP.test(args.name)) return;
     const files = decodeFiles(args.props.stdin);
     if (envOf(files).ROLE !== "server") return;
+    const id = (key: ControlKey) => cisId(key, benchmarkOf(files));
     const config = yamlOf(files, CONFIG) ?? {};
     if (config["audit-policy-file"] !== AUDIT_POLICY) {
       report(
-        `${args.name}: audit-policy-file is ${JSON.stringify(config["audit-policy-file"])}; point it at ${AUDIT_POLICY} (CIS 3.2.1)`,
+        `${args.name}: audit-policy-file is ${JSON.stringify(config["audit-policy-file"])}; point it at ${AUDIT_POLICY} (CIS ${id("auditPolicy")})`,
       );
     }
     const apiArgs = Array.isArray(config["kube-apiserver-arg"])
@@ -67,15 +78,19 @@ export const auditLogging: ResourceValidationPolicy = {
       : [];
     const flag = (name: string) => apiArgs.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
     if (!flag("audit-log-path"))
-      report(`${args.name}: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)`);
-    for (const [name, min, id] of MINIMUMS) {
+      report(`${args.name}: kube-apiserver-arg has no audit-log-path (CIS ${id("auditLogPath")})`);
+    for (const [name, key] of MINIMUMS) {
       const value = Number(flag(name));
-      if (!(value >= min))
-        report(`${args.name}: ${name} is ${flag(name) ?? "unset"}; it must be ${min} or more (CIS ${id})`);
+      if (!(value >= cisMinimum(key)))
+        report(
+          `${args.name}: ${name} is ${flag(name) ?? "unset"}; it must be ${cisMinimum(key)} or more (CIS ${id(key)})`,
+        );
     }
     const policy = yamlOf(files, AUDIT_POLICY) as { rules?: { level?: string }[] } | undefined;
     if (!policy?.rules?.some((r) => r.level !== undefined && r.level !== "None")) {
-      report(`${args.name}: the audit policy logs nothing; add a rule at Metadata or above (CIS 3.2.1)`);
+      report(
+        `${args.name}: the audit policy logs nothing; add a rule at Metadata or above (CIS ${id("auditPolicy")})`,
+      );
     }
   },
 };

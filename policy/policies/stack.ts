@@ -1,5 +1,6 @@
 // Stack-wide policies: every node is hardened before RKE2 starts, the server count is odd, and every namespace the
 // stack manages has its default-deny NetworkPolicy.
+import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { decodeFiles, envOf, FILES_STEP, nodeOf } from "./files";
 
@@ -106,12 +107,16 @@ export const namespaceNetworkPolicy: StackValidationPolicy = {
     for (const [name, egress] of managed) {
       const spec = denies.get(name);
       if (spec === undefined) {
-        report(`namespace ${name} has no hardened-rke2-default-deny NetworkPolicy (CIS 5.3.2)`);
+        report(
+          `namespace ${name} has no hardened-rke2-default-deny NetworkPolicy (CIS ${stableCisId("namespaceNetworkPolicies")})`,
+        );
         continue;
       }
       const gap = denyGap(spec, egress);
       if (gap)
-        report(`namespace ${name}: hardened-rke2-default-deny ${gap}; restore it as rendered (CIS 5.3.2)`);
+        report(
+          `namespace ${name}: hardened-rke2-default-deny ${gap}; restore it as rendered (CIS ${stableCisId("namespaceNetworkPolicies")})`,
+        );
     }
   },
 };

@@ -54,6 +54,7 @@ describe("verifyControls", () => {
     a.networkPolicies = a.networkPolicies.filter((p) => !p.startsWith("team-x/"));
     const [np] = verifyControls(expectations, a);
     expect(np).toEqual({
+      key: "namespaceNetworkPolicies",
       id: "5.3.2",
       title: "Every namespace has a NetworkPolicy",
       pass: false,
