@@ -84,19 +84,8 @@ export function embeddedScriptAsRoot(script: string): string {
   return `script="$(printf '%s' '${b64}' | base64 -d)"; ` + asRoot('bash -c "$script"');
 }
 
-/** The files step's standard input: one record per file, `<path> <mode> <owner> <group> <base64>`. */
-export function fileRecords(files: NodeFile[]): string {
-  return files
-    .map((f) => {
-      for (const field of [f.path, f.mode, f.owner, f.group]) {
-        if (/\s/.test(field) || field === "")
-          throw new Error(`file field ${JSON.stringify(field)} cannot be sent`);
-      }
-      return `${f.path} ${f.mode} ${f.owner} ${f.group} ${Buffer.from(f.content).toString("base64")}`;
-    })
-    .join("\n")
-    .concat("\n");
-}
+/** The files step's standard input (the record format lives with its decoder in render/records.ts). */
+export { encodeFileRecords as fileRecords } from "../render/records";
 
 /** A digest of files (paths, modes, owners, contents): the trigger that re-runs a step when its inputs change. */
 export function digest(files: NodeFile[]): string {

@@ -30,13 +30,16 @@ export function renderSysctl(): NodeFile {
   );
 }
 
-/** Bootstrap steps in order. `servers` marks steps only servers run. */
+/**
+ * Bootstrap steps in order. `servers` marks steps only servers run; `beforeStart` marks the host hardening RKE2's
+ * CIS profile checks at start (kernel parameters, the etcd user), which must have run before the start step.
+ */
 export const SCRIPT_STEPS = [
-  { step: "sysctl", file: "10-sysctl.sh", servers: false },
-  { step: "etcd-user", file: "20-etcd-user.sh", servers: true },
-  { step: "install", file: "30-install.sh", servers: false },
-  { step: "start", file: "40-start.sh", servers: false },
-  { step: "ready", file: "50-wait-ready.sh", servers: false },
+  { step: "sysctl", file: "10-sysctl.sh", servers: false, beforeStart: true },
+  { step: "etcd-user", file: "20-etcd-user.sh", servers: true, beforeStart: true },
+  { step: "install", file: "30-install.sh", servers: false, beforeStart: false },
+  { step: "start", file: "40-start.sh", servers: false, beforeStart: false },
+  { step: "ready", file: "50-wait-ready.sh", servers: false, beforeStart: false },
 ] as const;
 
 export type Step = (typeof SCRIPT_STEPS)[number]["step"];

@@ -1,23 +1,19 @@
-// Reading what a node receives out of the files step of the bootstrap: its standard input holds one record per file,
-// `<path> <mode> <owner> <group> <base64>` (components/bootstrap/remote.ts). Policies see secrets unpacked.
+// Reading what a node receives out of the files step of the bootstrap: the record format and the node env file are
+// decoded by the same module that encodes them (components/render/records.ts), and a node's steps are the product's
+// own step list (components/render/node.ts). Policies see secrets unpacked.
 import { parse } from "yaml";
+import { SCRIPT_STEPS } from "../../components/render/node";
+import { decodeFileRecords, decodeNodeEnv, type FileRecord } from "../../components/render/records";
 
-export interface NodeFileRecord {
-  mode: string;
-  content: string;
-}
+export type NodeFileRecord = FileRecord;
+
+/** Every bootstrap step of a node, in order: the files step, then the scripts. */
+export const NODE_STEPS = ["files", ...SCRIPT_STEPS.map((s) => s.step)] as const;
 
 export const FILES_STEP = /-files$/;
 
-export function decodeFiles(stdin: unknown): Map<string, NodeFileRecord> {
-  const files = new Map<string, NodeFileRecord>();
-  if (typeof stdin !== "string") return files;
-  for (const line of stdin.split("\n")) {
-    const [path, mode, , , b64] = line.split(" ");
-    if (path) files.set(path, { mode, content: Buffer.from(b64 ?? "", "base64").toString("utf8") });
-  }
-  return files;
-}
+export const decodeFiles = decodeFileRecords;
+export const envOf = decodeNodeEnv;
 
 export function yamlOf(
   files: Map<string, NodeFileRecord>,
@@ -29,16 +25,9 @@ export function yamlOf(
   return typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>) : undefined;
 }
 
-export function envOf(files: Map<string, NodeFileRecord>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of (files.get("/var/lib/hardened-rke2/node.env")?.content ?? "").split("\n")) {
-    const m = /^([A-Z0-9_]+)='(.*)'$/.exec(line);
-    if (m) env[m[1]] = m[2];
-  }
-  return env;
-}
+const STEP_SUFFIX = new RegExp(`-(${NODE_STEPS.join("|")})$`);
 
 /** The node name of a bootstrap resource: `<cluster>-<node>-<step>`. */
 export function nodeOf(resourceName: string): string {
-  return resourceName.replace(/-(files|sysctl|etcd-user|install|start|ready)$/, "");
+  return resourceName.replace(STEP_SUFFIX, "");
 }

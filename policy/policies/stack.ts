@@ -2,6 +2,7 @@
 // stack manages has its default-deny NetworkPolicy.
 import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { SCRIPT_STEPS } from "../../components/render/node";
 import { decodeFiles, envOf, FILES_STEP, nodeOf } from "./files";
 
 const COMMAND = "command:remote:Command";
@@ -35,8 +36,8 @@ export const hardeningBeforeStart: StackValidationPolicy = {
     const byName = new Map(args.resources.map((r) => [r.name, r]));
     for (const [node, role] of roles(args.resources)) {
       const start = byName.get(`${node}-start`);
-      const required = role === "server" ? ["sysctl", "etcd-user"] : ["sysctl"];
-      for (const step of required) {
+      const required = SCRIPT_STEPS.filter((s) => s.beforeStart && (role === "server" || !s.servers));
+      for (const { step } of required) {
         if (!byName.has(`${node}-${step}`)) {
           report(`node ${node} has no ${step} step; RKE2's CIS profile refuses to start without it`);
         } else if (start && !dependsOn(start, `${node}-${step}`)) {
