@@ -278,7 +278,9 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-func unknownString() resource.PropertyValue { return resource.MakeComputed(resource.NewStringProperty("")) }
+func unknownString() resource.PropertyValue {
+	return resource.MakeComputed(resource.NewStringProperty(""))
+}
 
 // outputsOf builds the state: the inputs as given (their secrecy kept), `connection` secret, and
 // for commands stdout/stderr (remote/commandOutputs.go, local/base.go BaseOutputs).

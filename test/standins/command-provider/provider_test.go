@@ -38,8 +38,8 @@ import (
 
 type sshd struct {
 	dir        string
-	port       int    // sshd's own port
-	proxyPort  int    // a counting TCP relay in front of it: what the provider dials
+	port       int // sshd's own port
+	proxyPort  int // a counting TCP relay in front of it: what the provider dials
 	dials      atomic.Int32
 	hostKey    string // authorized_keys line of the ed25519 host key
 	rsaHostKey string // authorized_keys line of the RSA host key

@@ -8,29 +8,29 @@ import "encoding/json"
 // descriptions. CopyFile and the local:run function are left out.
 var schemaJSON = buildSchema()
 
-type obj_ = map[string]any
+type jsonObj = map[string]any
 
-func prop(t string) obj_ { return obj_{"type": t} }
-func ref(r string) obj_  { return obj_{"$ref": r} }
-func secret(p obj_) obj_ { p["secret"] = true; return p }
-func withDefault(p obj_, d any) obj_ {
+func prop(t string) jsonObj    { return jsonObj{"type": t} }
+func ref(r string) jsonObj     { return jsonObj{"$ref": r} }
+func secret(p jsonObj) jsonObj { p["secret"] = true; return p }
+func withDefault(p jsonObj, d any) jsonObj {
 	p["default"] = d
 	return p
 }
 
 func buildSchema() string {
-	triggers := obj_{"type": "array", "items": obj_{"$ref": "pulumi.json#/Any"}, "replaceOnChanges": true}
-	strs := obj_{"type": "array", "items": prop("string")}
-	env := obj_{"type": "object", "additionalProperties": prop("string")}
-	logging := func(mod string) obj_ {
-		vals := []obj_{}
+	triggers := jsonObj{"type": "array", "items": jsonObj{"$ref": "pulumi.json#/Any"}, "replaceOnChanges": true}
+	strs := jsonObj{"type": "array", "items": prop("string")}
+	env := jsonObj{"type": "object", "additionalProperties": prop("string")}
+	logging := func() jsonObj {
+		vals := []jsonObj{}
 		for _, v := range []string{"stdout", "stderr", "stdoutAndStderr", "none"} {
-			vals = append(vals, obj_{"name": v, "value": v})
+			vals = append(vals, jsonObj{"name": v, "value": v})
 		}
-		return obj_{"type": "string", "enum": vals}
+		return jsonObj{"type": "string", "enum": vals}
 	}
-	conn := func(withProxy bool) obj_ {
-		p := obj_{
+	conn := func(withProxy bool) jsonObj {
+		p := jsonObj{
 			"host": prop("string"), "port": withDefault(prop("number"), 22), "user": withDefault(prop("string"), "root"),
 			"password": secret(prop("string")), "privateKey": secret(prop("string")),
 			"privateKeyPassword": secret(prop("string")), "agentSocketPath": prop("string"),
@@ -40,20 +40,20 @@ func buildSchema() string {
 		if withProxy {
 			p["proxy"] = ref("#/types/command:remote:ProxyConnection")
 		}
-		return obj_{"type": "object", "properties": p, "required": []string{"host"}}
+		return jsonObj{"type": "object", "properties": p, "required": []string{"host"}}
 	}
-	commandIns := func(mod string) obj_ {
-		return obj_{
+	commandIns := func(mod string) jsonObj {
+		return jsonObj{
 			"triggers": triggers, "create": prop("string"), "update": prop("string"), "delete": prop("string"),
 			"stdin": prop("string"), "logging": ref("#/types/command:" + mod + ":Logging"),
 			"environment": env, "addPreviousOutputInEnv": prop("boolean"),
 		}
 	}
-	outs := func(ins obj_, extra obj_) obj_ {
-		o := obj_{}
+	outs := func(ins jsonObj, extra jsonObj) jsonObj {
+		o := jsonObj{}
 		for k, v := range ins {
-			c := obj_{}
-			for kk, vv := range v.(obj_) {
+			c := jsonObj{}
+			for kk, vv := range v.(jsonObj) {
 				if kk != "replaceOnChanges" {
 					c[kk] = vv
 				}
@@ -70,33 +70,33 @@ func buildSchema() string {
 	localIns := commandIns("local")
 	localIns["interpreter"], localIns["dir"] = strs, prop("string")
 	localIns["assetPaths"], localIns["archivePaths"] = strs, strs
-	std := obj_{"stdout": prop("string"), "stderr": prop("string")}
+	std := jsonObj{"stdout": prop("string"), "stderr": prop("string")}
 	localOuts := outs(localIns, std)
-	localOuts["assets"] = obj_{"type": "object", "additionalProperties": ref("pulumi.json#/Asset")}
+	localOuts["assets"] = jsonObj{"type": "object", "additionalProperties": ref("pulumi.json#/Asset")}
 	localOuts["archive"] = ref("pulumi.json#/Archive")
-	copyIns := obj_{
+	copyIns := jsonObj{
 		"connection": secret(ref("#/types/command:remote:Connection")), "triggers": triggers,
 		"source": ref("pulumi.json#/Asset"), "remotePath": prop("string"),
 	}
-	s := obj_{
+	s := jsonObj{
 		"name": "command", "displayName": "Command", "version": version,
 		"description": "Test stand-in for the Pulumi Command Provider v1.2.1 (hardened-rke2 tests only; never ships).",
-		"config": obj_{}, "provider": obj_{},
-		"types": obj_{
-			"command:local:Logging":           logging("local"),
-			"command:remote:Logging":          logging("remote"),
-			"command:remote:Connection":       conn(true),
+		"config":      jsonObj{}, "provider": jsonObj{},
+		"types": jsonObj{
+			"command:local:Logging":          logging(),
+			"command:remote:Logging":         logging(),
+			"command:remote:Connection":      conn(true),
 			"command:remote:ProxyConnection": conn(false),
 		},
-		"resources": obj_{
-			"command:remote:Command": obj_{
+		"resources": jsonObj{
+			"command:remote:Command": jsonObj{
 				"inputProperties": remoteIns, "requiredInputs": []string{"connection"},
 				"properties": outs(remoteIns, std), "required": []string{"connection", "stdout", "stderr"},
 			},
-			"command:local:Command": obj_{
+			"command:local:Command": jsonObj{
 				"inputProperties": localIns, "properties": localOuts, "required": []string{"stdout", "stderr"},
 			},
-			"command:remote:CopyToRemote": obj_{
+			"command:remote:CopyToRemote": jsonObj{
 				"inputProperties": copyIns, "requiredInputs": []string{"connection", "source", "remotePath"},
 				"properties": outs(copyIns, nil), "required": []string{"connection", "source", "remotePath"},
 			},
