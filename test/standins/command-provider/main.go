@@ -154,7 +154,7 @@ func (s *server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 	if t != tokLocal {
 		if c, ok := out["connection"]; ok && !c.IsNull() {
 			out["connection"] = withConnectionDefaults(c)
-			if !out["connection"].IsSecret() && !out["connection"].IsComputed() {
+			if !out["connection"].IsSecret() {
 				out["connection"] = resource.MakeSecret(out["connection"])
 			}
 		} else {
@@ -286,7 +286,7 @@ func unknownString() resource.PropertyValue {
 // for commands stdout/stderr (remote/commandOutputs.go, local/base.go BaseOutputs).
 func outputsOf(t string, ins resource.PropertyMap, stdout, stderr resource.PropertyValue) resource.PropertyMap {
 	out := ins.Copy()
-	if c, ok := out["connection"]; ok && !c.IsSecret() && !c.IsComputed() {
+	if c, ok := out["connection"]; ok && !c.IsSecret() {
 		out["connection"] = resource.MakeSecret(c)
 	}
 	if t == tokCopy {

@@ -562,7 +562,7 @@ func TestUpdateRunsUpdateElseCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !out["stdout"].IsComputed() || !out["stderr"].IsComputed() {
-		t.Fatalf("preview outputs not unknown: %v", out)
+		t.Fatalf("preview outputs not unknown: stdout %v, stderr %v", out["stdout"], out["stderr"])
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("preview ran the command")
