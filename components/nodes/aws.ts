@@ -5,6 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { GeneratedHostKey } from "../bootstrap/generated";
+import { knownAtPreview } from "../bootstrap/remote";
 import { planNodes, type PlannedNode } from "../render/topology";
 import type { AwsNodes, ClusterSpec } from "../spec/types";
 import { securityGroupRules, subnetCidr, type Group } from "./network";
@@ -256,11 +257,17 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       ...planned,
       privateAddress: instance.privateIp,
       connection: {
-        host: source.publicIp ? instance.publicIp : instance.privateIp,
+        host: knownAtPreview(
+          source.publicIp ? instance.publicIp : instance.privateIp,
+          "address-known-after-create",
+        ),
         port: 22,
         user: source.sshUser,
-        hostKey: hostKey.publicKey,
+        hostKey: knownAtPreview(hostKey.publicKey, "host-key-known-after-create"),
         privateKey: ctx.privateKey,
+        // SSH keeps failing while the instance boots and cloud-init installs its host key: 60 tries of 10 s at most.
+        dialErrorLimit: 60,
+        perDialTimeout: 10,
       },
       machine: instance,
     };

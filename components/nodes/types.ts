@@ -11,6 +11,12 @@ export interface SshConnection {
   hostKey: pulumi.Output<string>;
   /** The operator's private key (a secret). */
   privateKey: pulumi.Output<string>;
+  /**
+   * How many failed dials the command provider makes before it gives up, and the seconds each may take. A host-key
+   * mismatch counts as a failed dial, so this is also how long a wrong key takes to be reported.
+   */
+  dialErrorLimit: number;
+  perDialTimeout: number;
 }
 
 export interface Node extends PlannedNode {
