@@ -471,11 +471,13 @@ link_language_host() {
 }
 
 print_env() {
+	# the folder as set in the environment, else the stand-in's (a plain path: the harness parses it)
+	local cmd_dir="${HARDENED_RKE2_COMMAND_PROVIDER_DIR:-$TC/command-standin-$(wanted_of command-standin)}"
 	cat <<EOF
 # environment for the e2e harness (bash); the command provider comes from the one folder
 # HARDENED_RKE2_COMMAND_PROVIDER_DIR names (default: the stand-in; a real build can be put there):
-export HARDENED_RKE2_COMMAND_PROVIDER_DIR="\${HARDENED_RKE2_COMMAND_PROVIDER_DIR:-$TC/command-standin-$(wanted_of command-standin)}"
-export PATH="\$HARDENED_RKE2_COMMAND_PROVIDER_DIR:$BIN:\$PATH"
+export HARDENED_RKE2_COMMAND_PROVIDER_DIR="$cmd_dir"
+export PATH="$cmd_dir:$BIN:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=1
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_CONFIG_PASSPHRASE="\${PULUMI_CONFIG_PASSPHRASE:-e2e}"
