@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -256,22 +257,22 @@ func runRemote(ctx context.Context, lg *resLog, c *conn, r runSpec) (string, str
 
 // capture collects stdout, stderr and both interleaved, and logs lines per `logging`.
 type capture struct {
+	mu           sync.Mutex
 	so, se, both bytes.Buffer
 	pw           *io.PipeWriter
 	done         chan struct{}
 	r            runSpec
-	mu           chan struct{}
 }
 
-type lockedWriter struct {
+type captureWriter struct {
 	c   *capture
 	dst *bytes.Buffer
 	log bool
 }
 
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.c.mu <- struct{}{}
-	defer func() { <-w.c.mu }()
+func (w captureWriter) Write(p []byte) (int, error) {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
 	w.dst.Write(p)
 	w.c.both.Write(p)
 	if w.log {
@@ -282,13 +283,13 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 func newCapture(lg *resLog, r runSpec) *capture {
 	pr, pw := io.Pipe()
-	c := &capture{pw: pw, done: make(chan struct{}), r: r, mu: make(chan struct{}, 1)}
+	c := &capture{pw: pw, done: make(chan struct{}), r: r}
 	go lg.lines(pr, c.done)
 	return c
 }
 
-func (c *capture) stdout() io.Writer { return lockedWriter{c, &c.so, c.r.logStdout()} }
-func (c *capture) stderr() io.Writer { return lockedWriter{c, &c.se, c.r.logStderr()} }
+func (c *capture) stdout() io.Writer { return captureWriter{c, &c.so, c.r.logStdout()} }
+func (c *capture) stderr() io.Writer { return captureWriter{c, &c.se, c.r.logStderr()} }
 
 // finish closes the log stream and shapes the result: on failure
 // `<err>: running "<cmd>":\n<stdout and stderr as they came>`, whatever `logging` says.
