@@ -742,3 +742,37 @@ func TestPluginInfoAndSchema(t *testing.T) {
 		}
 	}
 }
+
+// Proves: `environment` goes by Setenv (a refusal is an error naming the variable), and where sshd
+// accepts them the previous stdout arrives as PULUMI_COMMAND_STDOUT on update.
+func TestEnvironmentAndPreviousOutput(t *testing.T) {
+	p := newServer(&fakeHost{})
+	env := resource.NewObjectProperty(resource.PropertyMap{"FOO": resource.NewStringProperty("bar")})
+	stock := startSSHD(t)
+	ins := check(t, p, urnRemote, resource.PropertyMap{
+		"connection": stock.connection(nil), "create": resource.NewStringProperty("true"), "environment": env,
+	})
+	if _, err := create(t, p, urnRemote, ins, false); err == nil ||
+		!strings.HasPrefix(err.Error(), `could not set environment variable "FOO": `) {
+		t.Fatalf("error = %v", err)
+	}
+	s := startSSHD(t, "AcceptEnv FOO PULUMI_COMMAND_*")
+	ins = check(t, p, urnRemote, resource.PropertyMap{
+		"connection": s.connection(nil), "create": resource.NewStringProperty(`echo "FOO=$FOO"`), "environment": env,
+	})
+	out, err := create(t, p, urnRemote, ins, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strOut(t, out, "stdout"); got != "FOO=bar" {
+		t.Fatalf("stdout = %q", got)
+	}
+	news := ins.Copy()
+	news["update"] = resource.NewStringProperty(`echo "prev=$PULUMI_COMMAND_STDOUT"`)
+	if out, err = update(t, p, urnRemote, out, news, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := strOut(t, out, "stdout"); got != "prev=FOO=bar" {
+		t.Fatalf("update stdout = %q", got)
+	}
+}
