@@ -9,6 +9,7 @@ import type { NodeFacts } from "../render/topology";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
 import {
+  CHECK_HOST_KEY_SCRIPT,
   CONNECTION_CHECK,
   DRAIN_STDIN,
   PLACE_FILES_SCRIPT,
@@ -99,6 +100,27 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     const base = { parent: this };
     const steps: Record<string, pulumi.Resource> = {};
 
+    // Existing hosts: their key is compared with the pinned one first, so a mismatch names the node and the fix.
+    const hostKeyCheck = node.connection.checkHostKey
+      ? new command.local.Command(
+          `${name}-host-key`,
+          {
+            create: CHECK_HOST_KEY_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+              NODE: node.name,
+              HOST: node.connection.host,
+              PORT: String(node.connection.port),
+              PINNED: node.connection.hostKey,
+            },
+            addPreviousOutputInEnv: false,
+            triggers: [node.connection.host, node.connection.port, node.connection.hostKey],
+          },
+          base,
+        )
+      : undefined;
+    if (hostKeyCheck) steps["host-key"] = hostKeyCheck;
+
     // The files carry the token and any registry or S3 credentials: stdin and the trigger are secrets.
     const files = new command.remote.Command(
       `${name}-files`,
@@ -112,7 +134,10 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         stdin: pulumi.secret(real.apply((b) => fileRecords([...b.files, ...b.scripts]))),
         triggers: [secretWhenKnown(real.apply((b) => digest([...b.files, ...b.scripts])))],
       },
-      { ...base, dependsOn: node.machine ? [node.machine] : [] },
+      {
+        ...base,
+        dependsOn: [...(node.machine ? [node.machine] : []), ...(hostKeyCheck ? [hostKeyCheck] : [])],
+      },
     );
     steps.files = files;
 

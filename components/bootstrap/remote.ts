@@ -7,6 +7,11 @@ import { parse, stringify } from "yaml";
 import { PATHS, sha256, type NodeFile } from "../render/files";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
+/** Run on the operator's machine: compares an existing host's SSH key with the pinned one, naming the fix. */
+export const CHECK_HOST_KEY_SCRIPT = fs.readFileSync(
+  path.join(__dirname, "scripts", "check-host-key.sh"),
+  "utf8",
+);
 
 const PLAIN_PATH = /^\/[A-Za-z0-9/._-]+$/;
 

@@ -10,7 +10,7 @@ import type { NodeSet } from "./types";
  * An existing host is already up: a few quick tries, so a wrong pinned host key (a failed dial to the provider) is
  * reported in seconds, not after the minutes of retries a booting VM needs.
  */
-export const EXISTING_DIAL = { dialErrorLimit: 3, perDialTimeout: 10 } as const;
+export const EXISTING_DIAL = { dialErrorLimit: 3, perDialTimeout: 10, checkHostKey: true } as const;
 
 export function existingNodes(
   spec: ClusterSpec,

@@ -17,6 +17,11 @@ export interface SshConnection {
    */
   dialErrorLimit: number;
   perDialTimeout: number;
+  /**
+   * Check the host's key from the operator's machine before the first step (existing hosts, which are up already):
+   * a mismatch then stops the node with a message naming it and the fix, not only the provider's "host key mismatch".
+   */
+  checkHostKey: boolean;
 }
 
 export interface Node extends PlannedNode {
