@@ -24,7 +24,10 @@ export function commandProviderDir(): string {
 
 export interface CliResult {
   status: number | null;
+  /** Standard output and standard error together. */
   out: string;
+  /** Standard output alone (a stack output, an export, JSON). */
+  stdout: string;
   seconds: number;
 }
 
@@ -89,7 +92,12 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
         timeout: timeoutSeconds * 1000,
         maxBuffer: 64 * 1024 * 1024,
       });
-      return { status: r.status, out: `${r.stdout}\n${r.stderr}`, seconds: (Date.now() - t0) / 1000 };
+      return {
+        status: r.status,
+        out: `${r.stdout}\n${r.stderr}`,
+        stdout: r.stdout,
+        seconds: (Date.now() - t0) / 1000,
+      };
     },
     start: (args, log) => {
       const fd = fs.openSync(log, "a");
