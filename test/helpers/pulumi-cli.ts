@@ -47,7 +47,8 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
   const dir = path.join(work, "project");
   fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
   fs.mkdirSync(path.join(work, "state"), { recursive: true });
-  for (const f of ["components", "cli", "package.json", "tsconfig.json", "node_modules"])
+  const tsconfigs = fs.readdirSync(REPO).filter((f) => /^tsconfig.*\.json$/.test(f)); // Pulumi.yaml may name one
+  for (const f of ["components", "cli", "package.json", "node_modules", ...tsconfigs])
     fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
   // A copy, not a link: Node would resolve a linked entry point to the repository and load components/ from there,
   // and a test may swap this folder's components/ for a changed copy (see useChangedComponents).
