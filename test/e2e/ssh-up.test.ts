@@ -116,8 +116,15 @@ async function upSampled(args: string[]): Promise<CliResult & { steps: ResourceS
   clearInterval(sample);
   const out = fs.readFileSync(log, "utf8");
   outputs.push(out, fs.existsSync(eventLog) ? fs.readFileSync(eventLog, "utf8") : "");
-  return { status, out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
+  return { status, out, stdout: out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
 }
+
+/** A run's exit status with the end of its output, so a failure shows why. */
+const outcome = (r: { status: number | null; out: string }) => ({
+  status: r.status,
+  tail: r.status === 0 ? "" : r.out.slice(-3000),
+});
+const OK = { status: 0, tail: "" };
 
 const counts = () => Object.fromEntries(hosts.map((h) => [h.name, h.counts()]));
 const byName = (steps: ResourceSpan[], name: string) => {
@@ -145,7 +152,7 @@ beforeAll(async () => {
   cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
   cli = projectCopy(work, STACK, cluster);
   for (const [args, input] of [
-    [["stack", "init", STACK], undefined],
+    [["stack", "init"], undefined],
     [["config", "set", "--secret", "sshPrivateKey"], fs.readFileSync(operatorKey.privateKeyFile, "utf8")],
     [["config", "set", "--secret", "registryPassword"], registryPassword],
   ] as [string[], string | undefined][]) {
@@ -172,7 +179,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const r = pulumi(["preview"]);
     timings.push(["preview of the fresh stack (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(r.out).not.toMatch(/malformed secret/);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // A preview runs nothing on the hosts.
     expect(Object.values(counts()).map((c) => c.commands)).toEqual([0, 0, 0, 0]);
   });
@@ -182,7 +189,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     first = await upSampled([]);
     timings.push(["first up (wall)", `${first.seconds.toFixed(1)} s`]);
     expect(first.out).not.toMatch(/error:/);
-    expect(first.status).toBe(0);
+    expect(outcome(first)).toEqual(OK);
     const end = (n: string) => byName(first.steps, n).endSeq;
     const start = (n: string) => byName(first.steps, n).startSeq;
     // Servers one at a time: each starts RKE2 only after the previous one is ready.
@@ -207,7 +214,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     // The host reached through sudo got its artifacts over SFTP as its login user.
     expect(hostOf("s2").counts().bytesWritten).toBeGreaterThan(0);
     // The timings, and the critical path from the engine's own event times and the state's dependencies.
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const critical = criticalPath(first.steps, dependenciesOf(exported.slice(exported.indexOf("{"))));
     timings.push(["first up: critical path from the event log", `${critical.toFixed(0)} s`]);
     timings.push(["first up: wall / critical path", (first.seconds / Math.max(critical, 1)).toFixed(2)]);
@@ -219,7 +226,7 @@ describe("pulumi up over SSH on four test hosts", () => {
   });
 
   it("exports a kubeconfig that works against the API server, and cisVerification all PASS", async () => {
-    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
     const ready = await clientFor(kubeconfig).request("GET", "/readyz");
     expect(ready.status).toBe(200);
     const np = await clientFor(kubeconfig).request(
@@ -227,7 +234,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
     );
     expect((np.json as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(3);
-    const verification = pulumi(["stack", "output", "cisVerification"]).out.trim();
+    const verification = pulumi(["stack", "output", "cisVerification"]).stdout.trim();
     const lines = verification.split("\n").filter((l) => /^(PASS|FAIL) /.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines.filter((l) => !l.startsWith("PASS "))).toEqual([]);
@@ -238,7 +245,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const systemctl = hosts.map(systemctlLog);
     const again = await upSampled(["--expect-no-changes"]);
     timings.push(["no-op up (wall)", `${again.seconds.toFixed(1)} s`]);
-    expect(again.status).toBe(0);
+    expect(outcome(again)).toEqual(OK);
     const after = counts();
     const delta = hosts.map((h) => ({
       host: h.name,
@@ -266,7 +273,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     try {
       const r = pulumi(["up", "--yes", "--expect-no-changes"]);
       expect(r.out).not.toMatch(/error:/);
-      expect(r.status).toBe(0);
+      expect(outcome(r)).toEqual(OK);
     } finally {
       useChangedComponents(cli.dir);
     }
@@ -281,7 +288,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     // At the verbosity the README recommends for troubleshooting: its output is part of the secret grep below.
     const r = pulumi(["up", "--yes", "--logtostderr", "--logflow", "-v=3"]);
     timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start and ready.
     expect(changed(r.steps)).toEqual(
       SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-ready`, `e2e-${s}-start`]).sort(),
@@ -304,8 +311,8 @@ describe("pulumi up over SSH on four test hosts", () => {
         .status,
     ).toBe(0);
     const preview = pulumi(["preview", "--json"]);
-    expect(preview.status).toBe(0);
-    const plan = JSON.parse(preview.out.slice(preview.out.indexOf("{"))) as {
+    expect(outcome(preview)).toEqual(OK);
+    const plan = JSON.parse(preview.stdout) as {
       steps: { op: string; urn: string }[];
     };
     const k8sChanges = plan.steps.filter(
@@ -315,7 +322,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const systemctl = hosts.map(systemctlLog);
     const files = hosts.map((h) => fs.readFileSync(path.join(h.root, PATHS.token), "utf8"));
     const r = pulumi(["up", "--yes"]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // Only updates (a login check each), no replacement: no step script ran, no service was touched.
     expect([...new Set(r.steps.filter((s) => s.op !== "same").map((s) => s.op))]).toEqual(["update"]);
     expect(hosts.map(systemctlLog)).toEqual(systemctl);
@@ -370,7 +377,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     for (const args of RECOVERY) expect(pulumi(args).status).toBe(0);
     const r = pulumi(["up", "--yes"]);
     expect(r.out).not.toMatch(/error:/);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
     // The same end state as an uninterrupted upgrade: every node runs the new release.
     const tarball = createHash("sha256")
@@ -380,7 +387,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       expect(
         `${h.name} ${fs.readFileSync(path.join(h.root, "var/lib/hardened-rke2/installed.sha256"), "utf8").trim()}`,
       ).toBe(`${h.name} ${tarball}`);
-    const verification = pulumi(["stack", "output", "cisVerification"]).out;
+    const verification = pulumi(["stack", "output", "cisVerification"]).stdout;
     expect(verification).not.toMatch(/^FAIL /m);
   });
 
@@ -396,7 +403,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       "registry password": [registryPassword],
     };
     expect(token.length).toBeGreaterThanOrEqual(32);
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const where = (text: string) =>
       Object.entries(secrets)
         .filter(([, values]) => values.some((v) => text.includes(v)))
@@ -432,9 +439,9 @@ describe("pulumi up over SSH on four test hosts", () => {
 
   it("destroys the stack's own objects and leaves RKE2 running on existing hosts", async () => {
     const before = counts();
-    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
     const r = pulumi(["destroy", "--yes"]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // No command ran on any host: the node steps have no delete.
     expect(Object.values(counts()).map((c) => c.commands)).toEqual(
       Object.values(before).map((c) => c.commands),
@@ -459,7 +466,7 @@ describe("pulumi up over SSH on four test hosts", () => {
         )
       ).status,
     ).toBe(200);
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const left =
       (JSON.parse(exported.slice(exported.indexOf("{"))) as { deployment: { resources?: unknown[] } })
         .deployment.resources ?? [];
