@@ -5,9 +5,15 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NodeBootstrap } from "./bootstrap/node";
+import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
-import { READ_KUBECONFIG, rewriteKubeconfig, tailAsRoot } from "./bootstrap/remote";
+import {
+  CONNECTION_CHECK,
+  READ_KUBECONFIG,
+  rewriteKubeconfig,
+  stepOptions,
+  tailAsRoot,
+} from "./bootstrap/remote";
 import { ClusterHardening } from "./hardening";
 import { controlMap } from "./render/cis";
 import { placeholderInputs, type RenderInputs } from "./render/inputs";
@@ -109,26 +115,37 @@ export class HardenedCluster extends pulumi.ComponentResource {
     if (!firstServer) throw new Error("a cluster needs a first server");
     const first = nodeSet.nodes[0];
 
-    const firstConnection = {
-      host: first.connection.host,
-      port: first.connection.port,
-      user: first.connection.user,
-      hostKey: first.connection.hostKey,
-      privateKey: first.connection.privateKey,
-    };
+    const firstConnection = connectionArgs(first.connection);
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
       {
         connection: firstConnection,
         create: READ_KUBECONFIG,
+        // A connection change reads it again rather than running nothing: the stash below keeps the value it had.
+        update: READ_KUBECONFIG,
+        ...stepOptions,
         // The kubeconfig holds the admin client key: never logged, stored only as a secret.
         logging: "none",
       },
       { ...parent, dependsOn: [firstServer.ready], additionalSecretOutputs: ["stdout", "stderr"] },
     );
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([read.stdout, nodeSet.registrationAddress]).apply(([k, r]) => rewriteKubeconfig(k, r)),
+    const rewritten = pulumi
+      .all([read.stdout, nodeSet.registrationAddress])
+      .apply(([k, r]) => rewriteKubeconfig(k, r));
+    // The provider's outputs are unknown in the preview of any update of the read (a rotated SSH key updates it), and
+    // an unknown kubeconfig would show the Kubernetes provider and every in-cluster object as replaced. The stash keeps
+    // the kubeconfig it was first given; it is replaced, and the kubeconfig read anew, when the read itself is
+    // replaced or the registration address changes.
+    const stash = new pulumi.Stash(
+      `${name}-kubeconfig`,
+      { input: rewritten },
+      {
+        ...parent,
+        additionalSecretOutputs: ["input", "output"],
+        replacementTrigger: pulumi.all([read.id, nodeSet.registrationAddress]),
+      },
     );
+    this.kubeconfig = pulumi.secret(stash.output as pulumi.Output<string>);
     this.apiEndpoint = pulumi.interpolate`https://${nodeSet.registrationAddress}:6443`;
     this.nodeList = pulumi.all(
       nodeSet.nodes.map((n) =>
@@ -144,11 +161,19 @@ export class HardenedCluster extends pulumi.ComponentResource {
         kubeconfig: this.kubeconfig,
         clusterReady: bootstraps.map((b) => b.ready),
         // Evidence that the audit policy in force logs: the newest audit event, read after the objects were applied.
+        // The event names users and objects: kept as a secret, never logged.
         auditSample: (dependsOn, trigger) =>
           new command.remote.Command(
             `${name}-audit-sample`,
-            { connection: firstConnection, create: tailAsRoot(spec.audit.logPath), triggers: [trigger] },
-            { ...parent, dependsOn },
+            {
+              connection: firstConnection,
+              create: tailAsRoot(spec.audit.logPath),
+              update: CONNECTION_CHECK,
+              ...stepOptions,
+              logging: "none",
+              triggers: [trigger],
+            },
+            { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
           ).stdout,
         projectDir: args.baseDir,
       },

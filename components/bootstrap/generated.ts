@@ -3,12 +3,30 @@
 // values are created once, kept in state only as secrets, and never change on a re-run.
 import * as pulumi from "@pulumi/pulumi";
 
+/**
+ * What keeps a generated value for the life of the stack. The engine stores each dynamic resource's provider as
+ * serialized code (its `__provider` input); a new TypeScript, SDK or loader version, or any edit of the provider,
+ * changes that text, and without `diff` and `update` the engine would update the resource with the new inputs alone,
+ * dropping the value (a lost token; a lost host key would leave the SSH connections unpinned). So: only a change of
+ * the inputs that shape the value (none but `bytes` here) is a change, and an update keeps every generated output.
+ */
+const keepGenerated = (shapedBy: string[]) => ({
+  diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    const changed = shapedBy.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return Promise.resolve({ changes: changed.length > 0, replaces: changed });
+  },
+  update(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>) {
+    return Promise.resolve({ outs: { ...news, ...olds } });
+  },
+});
+
 interface TokenOutputs {
   value: string;
 }
 
 /** A random hex token. `create` runs in the engine's dynamic provider, so it may only use what it requires itself. */
-const tokenProvider: pulumi.dynamic.ResourceProvider = {
+export const tokenProvider: pulumi.dynamic.ResourceProvider = {
+  ...keepGenerated(["bytes"]),
   create(inputs: { bytes: number }) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
@@ -41,7 +59,8 @@ interface HostKeyOutputs {
  * An ECDSA P-256 SSH host key for a VM the stack creates: the private half goes into the instance's cloud-init, the
  * public half is pinned in every SSH connection, so host-key checking holds from the first connection on.
  */
-const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
+export const hostKeyProvider: pulumi.dynamic.ResourceProvider = {
+  ...keepGenerated([]),
   create(inputs: Record<string, unknown>) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");

@@ -8,11 +8,18 @@ import { renderNode, type NodeBundle, type Step } from "../render/node";
 import type { NodeFacts } from "../render/topology";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
-import { PLACE_FILES_SCRIPT, digest, embeddedScriptAsRoot, fileRecords, runAsRoot } from "./remote";
-
-/** How long SSH may keep failing while a machine boots: 60 attempts of at most 10 s each. */
-export const DIAL_ERROR_LIMIT = 60;
-export const PER_DIAL_TIMEOUT = 10;
+import {
+  CHECK_HOST_KEY_SCRIPT,
+  CONNECTION_CHECK,
+  DRAIN_STDIN,
+  PLACE_FILES_SCRIPT,
+  digest,
+  embeddedScriptAsRoot,
+  fileRecords,
+  runAsRoot,
+  secretWhenKnown,
+  stepOptions,
+} from "./remote";
 
 export interface NodeBootstrapArgs {
   spec: ClusterSpec;
@@ -49,6 +56,19 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
   }
 }
 
+/** The command provider's connection for a node: the host key pinned, the source's dial retry budget. */
+export function connectionArgs(c: Node["connection"]): command.types.input.remote.ConnectionArgs {
+  return {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    hostKey: c.hostKey,
+    privateKey: c.privateKey,
+    dialErrorLimit: c.dialErrorLimit,
+    perDialTimeout: c.perDialTimeout,
+  };
+}
+
 export class NodeBootstrap extends pulumi.ComponentResource {
   /** The last step: the node has joined. */
   readonly ready: command.remote.Command;
@@ -76,17 +96,30 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       .all([node.privateAddress, args.registrationAddress, args.secretInputs])
       .apply(([address, registration, inputs]) => renderNode(spec, facts(address), registration, inputs));
 
-    const connection: command.types.input.remote.ConnectionArgs = {
-      host: node.connection.host,
-      port: node.connection.port,
-      user: node.connection.user,
-      hostKey: node.connection.hostKey,
-      privateKey: node.connection.privateKey,
-      dialErrorLimit: DIAL_ERROR_LIMIT,
-      perDialTimeout: PER_DIAL_TIMEOUT,
-    };
+    const connection = connectionArgs(node.connection);
     const base = { parent: this };
     const steps: Record<string, pulumi.Resource> = {};
+
+    // Existing hosts: their key is compared with the pinned one first, so a mismatch names the node and the fix.
+    const hostKeyCheck = node.connection.checkHostKey
+      ? new command.local.Command(
+          `${name}-host-key`,
+          {
+            create: CHECK_HOST_KEY_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            environment: {
+              NODE: node.name,
+              HOST: node.connection.host,
+              PORT: String(node.connection.port),
+              PINNED: node.connection.hostKey,
+            },
+            addPreviousOutputInEnv: false,
+            triggers: [node.connection.host, node.connection.port, node.connection.hostKey],
+          },
+          base,
+        )
+      : undefined;
+    if (hostKeyCheck) steps["host-key"] = hostKeyCheck;
 
     // The files carry the token and any registry or S3 credentials: stdin and the trigger are secrets.
     const files = new command.remote.Command(
@@ -94,10 +127,17 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       {
         connection,
         create: embeddedScriptAsRoot(PLACE_FILES_SCRIPT),
+        // A connection change (a rotated key) reads and drops the records: the files are rewritten only when their
+        // digest, the trigger, changes.
+        update: DRAIN_STDIN,
+        ...stepOptions,
         stdin: pulumi.secret(real.apply((b) => fileRecords([...b.files, ...b.scripts]))),
-        triggers: [pulumi.secret(real.apply((b) => digest([...b.files, ...b.scripts])))],
+        triggers: [secretWhenKnown(real.apply((b) => digest([...b.files, ...b.scripts])))],
       },
-      { ...base, dependsOn: node.machine ? [node.machine] : [] },
+      {
+        ...base,
+        dependsOn: [...(node.machine ? [node.machine] : []), ...(hostKeyCheck ? [hostKeyCheck] : [])],
+      },
     );
     steps.files = files;
 
@@ -129,7 +169,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       });
       const readsSecrets = step === "start" || step === "ready";
       const trigger = readsSecrets
-        ? pulumi.secret(
+        ? secretWhenKnown(
             pulumi
               .all([real, script])
               .apply(([b, s]) => digest([s, ...stepInputs(step, [...b.files, ...b.scripts])])),
@@ -142,7 +182,13 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       ];
       const cmd = new command.remote.Command(
         `${name}-${step}`,
-        { connection, create: script.apply((s) => runAsRoot(s.path)), triggers: [trigger] },
+        {
+          connection,
+          create: script.apply((s) => runAsRoot(s.path)),
+          update: CONNECTION_CHECK,
+          ...stepOptions,
+          triggers: [trigger],
+        },
         { ...base, dependsOn },
       );
       steps[step] = cmd;

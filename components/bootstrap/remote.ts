@@ -1,11 +1,17 @@
 // How bootstrap steps run on a node, as static command strings: no value is ever interpolated into shell. Values
 // reach the node as rendered files (through the files step's standard input) and scripts read them from there.
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { PATHS, sha256, type NodeFile } from "../render/files";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
+/** Run on the operator's machine: compares an existing host's SSH key with the pinned one, naming the fix. */
+export const CHECK_HOST_KEY_SCRIPT = fs.readFileSync(
+  path.join(__dirname, "scripts", "check-host-key.sh"),
+  "utf8",
+);
 
 const PLAIN_PATH = /^\/[A-Za-z0-9/._-]+$/;
 
@@ -23,6 +29,45 @@ function plainPath(file: string): string {
 /** Prints the last line of a root-only file (the audit log) as root. `file` must be a plain absolute path. */
 export function tailAsRoot(file: string): string {
   return asRoot(`tail -n 1 ${plainPath(file)}`);
+}
+
+/**
+ * What a step runs when only its connection changed (a rotated SSH key, a new address for the same host): nothing but
+ * a login, which proves the new connection works. The provider would otherwise run `create` again, re-running every
+ * step of every node; a step re-runs only when its trigger (the digest of what it reads) changes, which replaces it.
+ */
+export const CONNECTION_CHECK = "true";
+
+/** The same for the files step, which is sent its records on standard input: read them and drop them. */
+export const DRAIN_STDIN = "cat >/dev/null";
+
+/**
+ * Options every remote command of the product sets. `addPreviousOutputInEnv` off: on an update the provider would
+ * first send the previous stdout and stderr as SSH environment (PULUMI_COMMAND_STDOUT), which for the kubeconfig read
+ * is the admin client key (pulumi-command v1.2.1, FACTS.md §5).
+ */
+export const stepOptions = { addPreviousOutputInEnv: false } as const;
+
+/**
+ * A secret once its value is known, plain while it is not. The command provider's Check answers a secret whose value
+ * is unknown (a digest over the generated token on a stack's first preview) with a secret that has no value, and the
+ * engine then fails the preview with "triggers[0]: malformed secret: missing value" (pulumi-command v1.2.1, FACTS.md
+ * §5). An unknown carries no value to protect; the known value is a secret from the moment it exists.
+ */
+export function secretWhenKnown(value: pulumi.Output<string>): pulumi.Output<string> {
+  return pulumi.unsecret(value).apply((v) => pulumi.secret(v));
+}
+
+/**
+ * The value, or `placeholder` while a preview cannot know it. The command provider SDK wraps every `connection` in a
+ * secret, and the provider cannot answer a secret that is unknown (above): on a new AWS stack the address and host key
+ * of an instance not yet created would fail the first preview. The placeholder is only ever seen by a preview (the
+ * connection shows as [secret]); `up` waits for the real value before it connects.
+ */
+export function knownAtPreview(value: pulumi.Output<string>, placeholder: string): pulumi.Output<string> {
+  if (!pulumi.runtime.isDryRun()) return value;
+  const known = (value as unknown as { isKnown: Promise<boolean> }).isKnown;
+  return pulumi.output(known.then((k) => (k ? value : placeholder)));
 }
 
 /** Runs a script already on the node as root. */

@@ -100,6 +100,8 @@ export class ClusterHardening extends pulumi.ComponentResource {
         },
         // Re-verify whenever what is applied changes; an unchanged stack is not re-checked on every up.
         triggers: [objectsDigest, expectations, spec.verification],
+        // An update would otherwise put the previous report in the environment of the next run.
+        addPreviousOutputInEnv: false,
       },
       { parent: this, dependsOn: applied },
     );

@@ -6,6 +6,12 @@ import type { ClusterSpec } from "../spec/types";
 import { planNodes } from "../render/topology";
 import type { NodeSet } from "./types";
 
+/**
+ * An existing host is already up: a few quick tries, so a wrong pinned host key (a failed dial to the provider) is
+ * reported in seconds, not after the minutes of retries a booting VM needs.
+ */
+export const EXISTING_DIAL = { dialErrorLimit: 3, perDialTimeout: 10, checkHostKey: true } as const;
+
 export function existingNodes(
   spec: ClusterSpec,
   source: ExistingNodes,
@@ -23,6 +29,7 @@ export function existingNodes(
         user: host.user,
         hostKey: pulumi.output(host.hostKey),
         privateKey,
+        ...EXISTING_DIAL,
       },
     };
   });

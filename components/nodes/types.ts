@@ -11,6 +11,17 @@ export interface SshConnection {
   hostKey: pulumi.Output<string>;
   /** The operator's private key (a secret). */
   privateKey: pulumi.Output<string>;
+  /**
+   * How many failed dials the command provider makes before it gives up, and the seconds each may take. A host-key
+   * mismatch counts as a failed dial, so this is also how long a wrong key takes to be reported.
+   */
+  dialErrorLimit: number;
+  perDialTimeout: number;
+  /**
+   * Check the host's key from the operator's machine before the first step (existing hosts, which are up already):
+   * a mismatch then stops the node with a message naming it and the fix, not only the provider's "host key mismatch".
+   */
+  checkHostKey: boolean;
 }
 
 export interface Node extends PlannedNode {

@@ -1,5 +1,6 @@
 // Checks every stack's program run must pass, whatever its node source.
 import * as pulumi from "@pulumi/pulumi";
+import { CONNECTION_CHECK, DRAIN_STDIN, READ_KUBECONFIG } from "../../components/bootstrap/remote";
 import { isSecretValue, plainInputs, unwrap, type ProgramRun, type Recorded } from "./program";
 
 export const COMMAND = "command:remote:Command";
@@ -56,6 +57,19 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
       expect(`${c.name} trigger secret: ${secretTrigger}`).toBe(`${c.name} trigger secret: false`);
     // Static commands: no value is interpolated into shell.
     expect(unwrap(c.inputs.create)).not.toMatch(/PLANTED|10\.\d+\.\d+\.\d+/);
+  }
+  // A changed connection alone (a rotated SSH key) re-runs no step: the update runs only a login check, and never
+  // sends the previous output (the admin kubeconfig, for its read) as SSH environment.
+  for (const c of run.ofType(COMMAND)) {
+    expect(`${c.name} addPreviousOutputInEnv: ${c.inputs.addPreviousOutputInEnv}`).toBe(
+      `${c.name} addPreviousOutputInEnv: false`,
+    );
+    const update = c.name.endsWith("-kubeconfig")
+      ? READ_KUBECONFIG
+      : c.name.endsWith("-files")
+        ? DRAIN_STDIN
+        : CONNECTION_CHECK;
+    expect(`${c.name} update: ${c.inputs.update}`).toBe(`${c.name} update: ${update}`);
   }
   const kube = run.ofType(COMMAND).find((c) => c.name.endsWith("-kubeconfig")) as Recorded;
   expect(kube.inputs.logging).toBe("none");

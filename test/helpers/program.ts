@@ -12,6 +12,8 @@ export interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, any>;
+  /** The inputs exactly as the SDK sent them to the engine (the wire form a provider's Check receives). */
+  wire: unknown;
   /** Names of the resources this one depends on (engine-level dependencies). */
   dependsOn: string[];
 }
@@ -52,6 +54,9 @@ users:
 
 function state(type: string, name: string, inputs: Record<string, any>, n: number): Record<string, unknown> {
   switch (type) {
+    case "pulumi:index:Stash":
+      // The engine's built-in Stash keeps the input it was created with as its output.
+      return { output: inputs.input };
     case "aws:ec2/instance:Instance":
       return { privateIp: `10.0.0.${10 + n}`, publicIp: `198.51.100.${10 + n}` };
     case "aws:lb/loadBalancer:LoadBalancer":
@@ -89,6 +94,7 @@ export async function isSecretOutput(value: unknown): Promise<boolean> {
 export async function runProgram(
   stack: string,
   change?: (cluster: Record<string, any>) => void,
+  options: { firstPreview?: boolean } = {},
 ): Promise<ProgramRun> {
   const file = path.join(REPO, "stacks", `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
@@ -111,6 +117,9 @@ export async function runProgram(
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        // A stack's first preview: nothing exists yet, so nothing a provider computes is known (generated tokens and
+        // host keys, instance addresses, command outputs); the SDK reads every output the mock leaves out as unknown.
+        if (options.firstPreview) return { id: undefined, state: {} };
         const extra = state(args.type, args.name, args.inputs, n++);
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
       },
@@ -129,7 +138,7 @@ export async function runProgram(
     },
     "hardened-rke2",
     stack,
-    false,
+    options.firstPreview ?? false,
   );
   // Record the dependencies the SDK sends with each registration (mocks do not pass them to newResource).
   const monitor = pulumi.runtime.getMonitor() as any;
@@ -140,6 +149,7 @@ export async function runProgram(
       type: req.getType(),
       name: req.getName(),
       inputs: {},
+      wire: req.getObject()?.toJavaScript(),
       dependsOn: req.getDependenciesList().map(urnName),
     };
     resources.push(recorded);
@@ -158,7 +168,14 @@ export async function runProgram(
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = value;
   // Wait for every registration: resolve each exported output, then let pending registrations settle.
-  await Promise.all(Object.values(outputs).map((v) => promiseOf(v)));
+  // (In a preview an unknown output never runs an `apply`, so there the SDK's own promise, unknowns included.)
+  await Promise.all(
+    Object.values(outputs).map((v) =>
+      options.firstPreview && pulumi.Output.isInstance(v)
+        ? (v as unknown as { promise(withUnknowns: boolean): Promise<unknown> }).promise(true)
+        : promiseOf(v),
+    ),
+  );
   await new Promise((r) => setTimeout(r, 50));
   return {
     resources,
@@ -174,6 +191,16 @@ export async function runProgram(
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The SDK's wire form of a value not known yet (during a preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The paths in a wire value holding a secret whose value is unknown. */
+export function secretUnknowns(value: unknown, at = ""): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  if (isSecretValue(value) && (value as { value?: unknown }).value === UNKNOWN) return [at];
+  return Object.entries(value).flatMap(([k, v]) => secretUnknowns(v, at ? `${at}.${k}` : k));
+}
 
 /** True when a recorded input value is a secret (the SDK's wire form of a secret). */
 export function isSecretValue(value: unknown): boolean {

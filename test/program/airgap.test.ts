@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { writeFakeArtifacts, sha256, FAKE_ARTIFACTS } from "../helpers/fake-artifacts";
+import { CHECK_HOST_KEY_SCRIPT } from "../../components/bootstrap/remote";
 import { policies } from "../../policy/policies";
 import { checkPack, fromRecorded } from "../helpers/policy";
 import { runProgram, unwrap, type ProgramRun } from "../helpers/program";
@@ -26,6 +27,19 @@ const hosts = [
 describe("airgap stack", () => {
   it("passes the checks every stack must pass", async () => {
     await checkCommon(run, hosts);
+  });
+
+  it("checks each host's key from the operator's machine before anything runs on it", () => {
+    for (const { name } of hosts) {
+      const check = run.byName(`${name}-host-key`);
+      expect(check.type).toBe("command:local:Command");
+      expect(run.byName(`${name}-files`).dependsOn).toContain(`${name}-host-key`);
+      // Values reach the static script through its environment only; it re-runs when the key or address changes.
+      expect(check.inputs.create).toBe(CHECK_HOST_KEY_SCRIPT);
+      const pinned = unwrap(run.byName(`${name}-files`).inputs.connection).hostKey as string;
+      expect(check.inputs.environment.PINNED).toBe(pinned);
+      expect(check.inputs.triggers).toEqual([check.inputs.environment.HOST, 22, pinned]);
+    }
   });
 
   it("creates no cloud resource and reaches each host with its pinned key", () => {

@@ -151,3 +151,26 @@ daemon kube-controller-manager "${kcm_args[@]}"
 
 # RKE2 writes the admin kubeconfig for https://127.0.0.1:6443; the product reads it back and rewrites the address.
 (umask 077 && kubeconfig https://127.0.0.1:6443 >/etc/rancher/rke2/rke2.yaml)
+
+# `systemctl start rke2-server` returns once the server is up (the unit is Type=notify; RKE2 notifies when its API
+# server answers), so the stand-in waits, bounded, for /readyz and for the controller manager's default
+# ServiceAccount, as a caller of the real one may rely on.
+api() { # method path [json body] -> the HTTP status code
+  local body="${3:-}"
+  printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' \
+    "$1" "$2" "$address" "${#body}" "$body" |
+    openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" -key "$tls/client-admin.key" \
+      -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2
+}
+for _ in $(seq 240); do
+  [ "$(api GET /readyz)" = 200 ] && [ "$(api GET /api/v1/namespaces/kube-system/serviceaccounts/default)" = 200 ] && break
+  sleep 0.5
+done
+[ "$(api GET /readyz)" = 200 ] || fatal "kube-apiserver did not become ready within 120s"
+# What RKE2 applies itself under the CIS profile (rke2 pkg/rke2/np.go): its default-network-policy in kube-system,
+# kube-public and default, which the product's objects must leave alone.
+for ns in kube-system kube-public default; do
+  status="$(api POST "/apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies" \
+    '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-network-policy"},"spec":{"podSelector":{},"policyTypes":["Ingress"],"ingress":[{"from":[{"podSelector":{}}]}]}}')"
+  case "$status" in 201 | 409) ;; *) fatal "creating default-network-policy in $ns answered $status" ;; esac
+done

@@ -22,6 +22,8 @@ describe("rendered scripts", () => {
 
   const others = [
     "components/bootstrap/scripts/place-files.sh",
+    "components/bootstrap/scripts/check-host-key.sh",
+    "test/hosts/add-sshd.sh",
     "test/hosts/make-root.sh",
     "test/standins/systemctl-standin.sh",
     "test/standins/rke2-standin.sh",

@@ -1,0 +1,468 @@
+// The product's own `pulumi up`, end to end over real SSH: the real Pulumi CLI, Node.js language host and kubernetes
+// provider run index.ts on an existing-hosts, air-gapped stack (a registry mirror with a password secret, the
+// stand-in RKE2 release) against four test hosts, each a throw-away root with its own OpenSSH sshd, host key and
+// loopback address (helpers/ssh-hosts.ts). The node steps go over SSH through the command provider named by
+// HARDENED_RKE2_COMMAND_PROVIDER_DIR (the stand-in under test/standins/command-provider by default). The first
+// server's RKE2 stand-in starts the real etcd, kube-apiserver and kube-controller-manager; the stack's kubeconfig
+// output, its Kubernetes provider and its verification step reach that API server.
+// What is stood in for: the RKE2 binary (test/standins/rke2-standin.sh), systemctl inside the roots, and, by default,
+// the command provider. Nothing leaves 127.0.0.0/8.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { clientFor } from "../../components/hardening/api";
+import { PATHS } from "../../components/render/files";
+import { until } from "../helpers/control-plane";
+import { createHash } from "node:crypto";
+import {
+  criticalPath,
+  dependenciesOf,
+  projectCopy,
+  spans,
+  useChangedComponents,
+  writeStackConfig,
+  type Cli,
+  type CliResult,
+  type ResourceSpan,
+} from "../helpers/pulumi-cli";
+import { authorize, makeSshHost, newKeyPair, SSH_PORT, type SshHost } from "../helpers/ssh-hosts";
+import { writeStandinRelease } from "../helpers/standin-root";
+
+const STACK = "e2e";
+const HOSTS: [name: string, address: string, role: "server" | "agent", user: string][] = [
+  ["s1", "127.0.1.31", "server", "root"],
+  // Reached as a non-root user: every step goes through `sudo -n`, the artifacts over SFTP as that user.
+  ["s2", "127.0.1.32", "server", "rke2admin"],
+  ["s3", "127.0.1.33", "server", "root"],
+  ["a1", "127.0.1.41", "agent", "root"],
+];
+/** The README's recovery after an interrupted `pulumi up` (section "An interrupted pulumi up"). */
+const RECOVERY = [
+  ["cancel", "--yes"],
+  ["refresh", "--yes", "--clear-pending-creates"],
+];
+const SERVERS = HOSTS.filter((h) => h[2] === "server").map((h) => h[0]);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-ssh-up-"));
+const registryPassword = `e2e-registry-${Math.random().toString(36).slice(2)}-password`;
+let hosts: SshHost[] = [];
+let cli: Cli;
+let operatorKey: { privateKeyFile: string; publicKey: string };
+let release: string;
+let cluster: Record<string, any>;
+/** Every CLI output of the run, for the secret grep. */
+const outputs: string[] = [];
+/** Command lines seen on this machine while `pulumi up` ran (the hosts' processes included). */
+const processLines = new Set<string>();
+const timings: [string, string][] = [];
+let eventLogN = 0;
+
+function clusterConfig(keys: Record<string, string>): Record<string, any> {
+  return {
+    name: "e2e",
+    version: "v1.33.5+rke2r1",
+    nodes: {
+      source: "existing",
+      hosts: HOSTS.map(([name, address, role, user]) => ({
+        name,
+        address,
+        port: SSH_PORT,
+        user,
+        role,
+        hostKey: keys[name],
+      })),
+    },
+    install: { mode: "airgap", artifactsDir: release },
+    registries: {
+      mirrors: { "docker.io": { endpoints: ["https://registry.internal.example:5000"] } },
+      configs: {
+        "registry.internal.example:5000": {
+          auth: { username: "rke2-pull", passwordSecret: "registryPassword" },
+          tls: { caFile: "stacks/files/example-registry-ca.crt" },
+        },
+      },
+    },
+    namespaces: [{ name: "shop" }],
+  };
+}
+
+/** Runs the CLI, keeps its output for the secret grep, and returns it with the event log's steps. */
+function pulumi(args: string[], input?: string): CliResult & { steps: ResourceSpan[]; eventLog: string } {
+  const eventLog = path.join(work, `events-${++eventLogN}.jsonl`);
+  const withLog = ["up", "preview", "destroy"].includes(args[0]) ? [...args, "--event-log", eventLog] : args;
+  const r = cli.run(withLog, input);
+  outputs.push(r.out);
+  const steps = fs.existsSync(eventLog) ? spans(eventLog) : [];
+  if (fs.existsSync(eventLog)) outputs.push(fs.readFileSync(eventLog, "utf8"));
+  return { ...r, steps, eventLog };
+}
+
+/** Runs `pulumi up` in the background, sampling every process's command line while it runs. */
+async function upSampled(args: string[]): Promise<CliResult & { steps: ResourceSpan[]; eventLog: string }> {
+  const eventLog = path.join(work, `events-${++eventLogN}.jsonl`);
+  const log = path.join(work, `up-${eventLogN}.log`);
+  const t0 = Date.now();
+  const p = cli.start(["up", "--yes", ...args, "--event-log", eventLog], log);
+  const sample = setInterval(() => {
+    for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        processLines.add(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " "));
+      } catch {
+        // ended while we looked
+      }
+    }
+  }, 100);
+  const status = await new Promise<number | null>((resolve) => p.on("exit", (code) => resolve(code)));
+  clearInterval(sample);
+  const out = fs.readFileSync(log, "utf8");
+  outputs.push(out, fs.existsSync(eventLog) ? fs.readFileSync(eventLog, "utf8") : "");
+  return { status, out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
+}
+
+const counts = () => Object.fromEntries(hosts.map((h) => [h.name, h.counts()]));
+const byName = (steps: ResourceSpan[], name: string) => {
+  const s = steps.find((x) => x.name === name && x.op !== "delete-replaced" && x.op !== "discard-replaced");
+  if (!s)
+    throw new Error(`no step ${name} in the run; have ${steps.map((x) => `${x.name}:${x.op}`).join(", ")}`);
+  return s;
+};
+const changed = (steps: ResourceSpan[]) =>
+  [...new Set(steps.filter((s) => !s.type.startsWith("pulumi:pulumi:Stack")).map((s) => s.name))].sort();
+const hostOf = (name: string) => hosts.find((h) => h.name === name) as SshHost;
+const systemctlLog = (h: SshHost) => {
+  const f = path.join(h.root, "var/log/systemctl-standin.log");
+  return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+};
+
+beforeAll(async () => {
+  fs.mkdirSync(path.join(work, "logs"));
+  operatorKey = newKeyPair(work, "operator");
+  const pubFile = `${operatorKey.privateKeyFile}.pub`;
+  hosts = [];
+  for (const [name, address, , user] of HOSTS)
+    hosts.push(await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), name === "s1"));
+  release = writeStandinRelease(path.join(work, "release-v1.33.5"));
+  cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
+  cli = projectCopy(work, STACK, cluster);
+  for (const [args, input] of [
+    [["stack", "init", STACK], undefined],
+    [["config", "set", "--secret", "sshPrivateKey"], fs.readFileSync(operatorKey.privateKeyFile, "utf8")],
+    [["config", "set", "--secret", "registryPassword"], registryPassword],
+  ] as [string[], string | undefined][]) {
+    const r = pulumi(args, input);
+    if (r.status !== 0) throw new Error(r.out);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  const lines = [
+    "",
+    "== pulumi up over SSH: timings",
+    ...timings.map(([k, v]) => `   ${k.padEnd(58)} ${v}`),
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+  const { stopRootProcesses } = await import("../helpers/standin-root");
+  for (const h of hosts) await stopRootProcesses(h.root);
+  fs.rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+describe("pulumi up over SSH on four test hosts", () => {
+  it("previews a fresh stack with a generated token", () => {
+    const r = pulumi(["preview"]);
+    timings.push(["preview of the fresh stack (wall)", `${r.seconds.toFixed(1)} s`]);
+    expect(r.out).not.toMatch(/malformed secret/);
+    expect(r.status).toBe(0);
+    // A preview runs nothing on the hosts.
+    expect(Object.values(counts()).map((c) => c.commands)).toEqual([0, 0, 0, 0]);
+  });
+
+  let first: Awaited<ReturnType<typeof upSampled>>;
+  it("goes up from nothing: every node hardened, installed and started in order", async () => {
+    first = await upSampled([]);
+    timings.push(["first up (wall)", `${first.seconds.toFixed(1)} s`]);
+    expect(first.out).not.toMatch(/error:/);
+    expect(first.status).toBe(0);
+    const end = (n: string) => byName(first.steps, n).endSeq;
+    const start = (n: string) => byName(first.steps, n).startSeq;
+    // Servers one at a time: each starts RKE2 only after the previous one is ready.
+    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-ready"));
+    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-ready"));
+    // The agent after the first server, and its preparation before it (in parallel with the servers' joins).
+    expect(start("e2e-a1-start")).toBeGreaterThan(end("e2e-s1-ready"));
+    for (const [name] of HOSTS) {
+      const server = SERVERS.includes(name);
+      const steps = ["files", "sysctl", ...(server ? ["etcd-user"] : []), "install", "start", "ready"];
+      for (let i = 1; i < steps.length; i++)
+        expect(start(`e2e-${name}-${steps[i]}`)).toBeGreaterThan(end(`e2e-${name}-${steps[i - 1]}`));
+    }
+    // What the hosts saw: the stand-in logs its start with the join target.
+    for (const name of SERVERS.slice(1))
+      expect(fs.readFileSync(path.join(hostOf(name).root, "var/log/rke2-standin.log"), "utf8")).toMatch(
+        new RegExp(`start server node=${name} server=https://127\\.0\\.1\\.31:9345`),
+      );
+    expect(fs.readFileSync(path.join(hostOf("a1").root, "var/log/rke2-standin.log"), "utf8")).toMatch(
+      /start agent node=a1 server=https:\/\/127\.0\.1\.31:9345/,
+    );
+    // The host reached through sudo got its artifacts over SFTP as its login user.
+    expect(hostOf("s2").counts().bytesWritten).toBeGreaterThan(0);
+    // The timings, and the critical path from the engine's own event times and the state's dependencies.
+    const exported = pulumi(["stack", "export"]).out;
+    const critical = criticalPath(first.steps, dependenciesOf(exported.slice(exported.indexOf("{"))));
+    timings.push(["first up: critical path from the event log", `${critical.toFixed(0)} s`]);
+    timings.push(["first up: wall / critical path", (first.seconds / Math.max(critical, 1)).toFixed(2)]);
+    for (const phase of ["files", "install", "start", "ready"]) {
+      const ps = first.steps.filter((s) => s.name.endsWith(`-${phase}`));
+      const span = Math.max(...ps.map((s) => s.end)) - Math.min(...ps.map((s) => s.start));
+      timings.push([`first up: ${phase} steps, first start to last end`, `${span} s`]);
+    }
+  });
+
+  it("exports a kubeconfig that works against the API server, and cisVerification all PASS", async () => {
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const ready = await clientFor(kubeconfig).request("GET", "/readyz");
+    expect(ready.status).toBe(200);
+    const np = await clientFor(kubeconfig).request(
+      "GET",
+      "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+    );
+    expect((np.json as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(3);
+    const verification = pulumi(["stack", "output", "cisVerification"]).out.trim();
+    const lines = verification.split("\n").filter((l) => /^(PASS|FAIL) /.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines.filter((l) => !l.startsWith("PASS "))).toEqual([]);
+  });
+
+  it("changes nothing on a second up: no remote command run, no byte copied", async () => {
+    const before = counts();
+    const systemctl = hosts.map(systemctlLog);
+    const again = await upSampled(["--expect-no-changes"]);
+    timings.push(["no-op up (wall)", `${again.seconds.toFixed(1)} s`]);
+    expect(again.status).toBe(0);
+    const after = counts();
+    const delta = hosts.map((h) => ({
+      host: h.name,
+      commands: after[h.name].commands - before[h.name].commands,
+      sftpSessions: after[h.name].sftpSessions - before[h.name].sftpSessions,
+      bytes: after[h.name].bytesWritten - before[h.name].bytesWritten,
+    }));
+    timings.push([
+      "no-op up: remote commands / bytes copied (all hosts)",
+      `${delta.reduce((s, d) => s + d.commands, 0)} / ${delta.reduce((s, d) => s + d.bytes, 0)}`,
+    ]);
+    expect(delta).toEqual(hosts.map((h) => ({ host: h.name, commands: 0, sftpSessions: 0, bytes: 0 })));
+    expect(hosts.map(systemctlLog)).toEqual(systemctl);
+  });
+
+  it("keeps the generated token when the dynamic provider's serialized code changes", () => {
+    const token = fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8");
+    const before = counts();
+    // One more statement in the token provider's `create`: the text the engine stores as its provider changes.
+    useChangedComponents(cli.dir, {
+      file: "bootstrap/generated.ts",
+      from: "create(inputs: { bytes: number }) {",
+      to: 'create(inputs: { bytes: number }) {\n    void "serialized differently";',
+    });
+    try {
+      const r = pulumi(["up", "--yes", "--expect-no-changes"]);
+      expect(r.out).not.toMatch(/error:/);
+      expect(r.status).toBe(0);
+    } finally {
+      useChangedComponents(cli.dir);
+    }
+    expect(fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8")).toBe(token);
+    expect(counts()).toEqual(before);
+  });
+
+  it("re-runs exactly the steps whose inputs changed on a config change, servers one at a time", () => {
+    const before = counts();
+    cluster = { ...cluster, audit: { maxAge: 45 } };
+    writeStackConfig(cli.dir, STACK, cluster);
+    // At the verbosity the README recommends for troubleshooting: its output is part of the secret grep below.
+    const r = pulumi(["up", "--yes", "--logtostderr", "--logflow", "-v=3"]);
+    timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
+    expect(r.status).toBe(0);
+    // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start and ready.
+    expect(changed(r.steps)).toEqual(
+      SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-ready`, `e2e-${s}-start`]).sort(),
+    );
+    const start = (n: string) => byName(r.steps, n).startSeq;
+    const end = (n: string) => byName(r.steps, n).endSeq;
+    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-ready"));
+    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-ready"));
+    expect(counts().a1).toEqual(before.a1);
+    expect(fs.readFileSync(path.join(hostOf("s3").root, "etc/rancher/rke2/config.yaml"), "utf8")).toMatch(
+      /audit-log-maxage=45/,
+    );
+  });
+
+  it("rotates the operator's SSH key without re-running a node step or replacing an in-cluster object", () => {
+    const next = newKeyPair(work, "operator-next");
+    for (const h of hosts) authorize(h, next.publicKey);
+    expect(
+      pulumi(["config", "set", "--secret", "sshPrivateKey"], fs.readFileSync(next.privateKeyFile, "utf8"))
+        .status,
+    ).toBe(0);
+    const preview = pulumi(["preview", "--json"]);
+    expect(preview.status).toBe(0);
+    const plan = JSON.parse(preview.out.slice(preview.out.indexOf("{"))) as {
+      steps: { op: string; urn: string }[];
+    };
+    const k8sChanges = plan.steps.filter(
+      (s) => /::kubernetes:|pulumi:index:Stash/.test(s.urn) && s.op !== "same",
+    );
+    expect(k8sChanges.map((s) => `${s.op} ${s.urn.split("::").pop()}`)).toEqual([]);
+    const systemctl = hosts.map(systemctlLog);
+    const files = hosts.map((h) => fs.readFileSync(path.join(h.root, PATHS.token), "utf8"));
+    const r = pulumi(["up", "--yes"]);
+    expect(r.status).toBe(0);
+    // Only updates (a login check each), no replacement: no step script ran, no service was touched.
+    expect([...new Set(r.steps.filter((s) => s.op !== "same").map((s) => s.op))]).toEqual(["update"]);
+    expect(hosts.map(systemctlLog)).toEqual(systemctl);
+    expect(hosts.map((h) => fs.readFileSync(path.join(h.root, PATHS.token), "utf8"))).toEqual(files);
+    // The old key can go: the stack no longer needs it.
+    for (const h of hosts) authorize(h, next.publicKey, true);
+    operatorKey = next;
+    expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
+  });
+
+  it("stops on a host whose key does not match, in seconds, before any command runs there", () => {
+    const wrong = newKeyPair(work, "not-a1-host-key").publicKey.split(" ").slice(0, 2).join(" ");
+    const before = counts();
+    const keys = { ...Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])), a1: wrong };
+    writeStackConfig(cli.dir, STACK, { ...cluster, nodes: clusterConfig(keys).nodes });
+    const r = pulumi(["up", "--yes"]);
+    timings.push(["wrong host key: time to fail", `${r.seconds.toFixed(1)} s`]);
+    expect(r.status).not.toBe(0);
+    // The node's host-key check names the node and the fix; nothing else ran against it.
+    expect(r.out).toMatch(/the SSH host key of a1 \(127\.0\.1\.41 port 2222\) is not the one the stack pins/);
+    expect(r.out).toMatch(/ssh-keyscan -t ssh-ed25519 -p 2222 127\.0\.1\.41/);
+    expect(counts().a1.commands).toBe(before.a1.commands);
+    expect(r.seconds).toBeLessThan(120);
+    writeStackConfig(cli.dir, STACK, cluster);
+    expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
+  });
+
+  it("converges after an up killed during the servers' install, with the README's recovery", async () => {
+    const next = writeStandinRelease(path.join(work, "release-v1.33.6"));
+    cluster = { ...cluster, version: "v1.33.6+rke2r1", install: { mode: "airgap", artifactsDir: next } };
+    writeStackConfig(cli.dir, STACK, cluster);
+    const eventLog = path.join(work, "events-interrupted.jsonl");
+    const log = path.join(work, "up-interrupted.log");
+    const p = cli.start(["up", "--yes", "--event-log", eventLog], log);
+    const exited = new Promise<void>((resolve) => p.on("exit", () => resolve()));
+    // Killed (the CLI and its plugins, as a closed terminal does) once a server's install has started.
+    await until("a server's install step to start", 300, () =>
+      Promise.resolve(
+        fs.existsSync(eventLog) && spans(eventLog).some((s) => /^e2e-s\d-install$/.test(s.name))
+          ? true
+          : undefined,
+      ),
+    );
+    process.kill(-(p.pid as number), "SIGKILL");
+    await exited;
+    outputs.push(fs.readFileSync(log, "utf8"));
+    const interrupted = spans(eventLog)
+      .filter((s) => /-install$/.test(s.name))
+      .map((s) => s.name);
+    timings.push(["interrupted up: install steps started before the kill", `${interrupted.length}`]);
+    // The README's recovery ("An interrupted pulumi up"), then the same `up` again.
+    for (const args of RECOVERY) expect(pulumi(args).status).toBe(0);
+    const r = pulumi(["up", "--yes"]);
+    expect(r.out).not.toMatch(/error:/);
+    expect(r.status).toBe(0);
+    expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
+    // The same end state as an uninterrupted upgrade: every node runs the new release.
+    const tarball = createHash("sha256")
+      .update(fs.readFileSync(path.join(next, "rke2.linux-amd64.tar.gz")))
+      .digest("hex");
+    for (const h of hosts)
+      expect(
+        `${h.name} ${fs.readFileSync(path.join(h.root, "var/lib/hardened-rke2/installed.sha256"), "utf8").trim()}`,
+      ).toBe(`${h.name} ${tarball}`);
+    const verification = pulumi(["stack", "output", "cisVerification"]).out;
+    expect(verification).not.toMatch(/^FAIL /m);
+  });
+
+  it("keeps the token, the SSH key and the registry password out of state, output, process lists and host files", () => {
+    const token = fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8").trim();
+    const keyBody = fs
+      .readFileSync(operatorKey.privateKeyFile, "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----"));
+    const secrets: Record<string, string[]> = {
+      token: [token],
+      "ssh private key": keyBody,
+      "registry password": [registryPassword],
+    };
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    const exported = pulumi(["stack", "export"]).out;
+    const where = (text: string) =>
+      Object.entries(secrets)
+        .filter(([, values]) => values.some((v) => text.includes(v)))
+        .map(([k]) => k);
+    expect({ state: where(exported) }).toEqual({ state: [] });
+    expect({ cliOutput: where(outputs.join("\n")) }).toEqual({ cliOutput: [] });
+    expect(processLines.size).toBeGreaterThan(50);
+    expect({ processes: where([...processLines].join("\n")) }).toEqual({ processes: [] });
+    // On the hosts: only in the 0600 files meant to hold them (the token file, registries.yaml), never the SSH key.
+    const holders: string[] = [];
+    for (const h of hosts) {
+      const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          const abs = path.join(dir, e.name);
+          const rel = path.relative(h.root, abs);
+          if (/^(proc|usr|opt|dev|run\/standin)(\/|$)/.test(rel)) continue;
+          if (e.isDirectory()) walk(abs);
+          else if (e.isFile() && fs.statSync(abs).size < 64 * 1024 * 1024) {
+            const found = where(fs.readFileSync(abs, "latin1"));
+            if (found.length)
+              holders.push(
+                `${h.name}:/${rel} ${(fs.statSync(abs).mode & 0o777).toString(8)} ${found.join(",")}`,
+              );
+          }
+        }
+      };
+      walk(h.root);
+    }
+    timings.push(["files holding a secret on the hosts", `${holders.length}`]);
+    expect(holders.filter((l) => !/ 600 (token|registry password)$/.test(l))).toEqual([]);
+    expect(holders.filter((l) => l.includes("ssh private key"))).toEqual([]);
+  });
+
+  it("destroys the stack's own objects and leaves RKE2 running on existing hosts", async () => {
+    const before = counts();
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const r = pulumi(["destroy", "--yes"]);
+    expect(r.status).toBe(0);
+    // No command ran on any host: the node steps have no delete.
+    expect(Object.values(counts()).map((c) => c.commands)).toEqual(
+      Object.values(before).map((c) => c.commands),
+    );
+    const api = clientFor(kubeconfig);
+    expect((await api.request("GET", "/readyz")).status).toBe(200);
+    // The stack's namespace is being deleted (its finalizers run in the controller manager).
+    const shop = await api.request("GET", "/api/v1/namespaces/shop");
+    expect(
+      shop.status === 404 ||
+        (shop.json as { metadata?: { deletionTimestamp?: string } }).metadata?.deletionTimestamp,
+    ).toBeTruthy();
+    // RKE2's own objects stay: the default ServiceAccounts and its default-network-policy.
+    expect((await api.request("GET", "/api/v1/namespaces/kube-system/serviceaccounts/default")).status).toBe(
+      200,
+    );
+    expect(
+      (
+        await api.request(
+          "GET",
+          "/apis/networking.k8s.io/v1/namespaces/kube-system/networkpolicies/default-network-policy",
+        )
+      ).status,
+    ).toBe(200);
+    const exported = pulumi(["stack", "export"]).out;
+    const left =
+      (JSON.parse(exported.slice(exported.indexOf("{"))) as { deployment: { resources?: unknown[] } })
+        .deployment.resources ?? [];
+    expect(left).toEqual([]);
+  });
+});
