@@ -1,6 +1,6 @@
 // `npm run bench`: the program's evaluation under mocks next to a floor (bench/floor.ts: the same number of command
 // resources, one apply each, same SDK, same mocks, same loader, same run), for 3, 10, 50 and 200 nodes under the
-// loader `pulumi up` uses, then the pair at 50 nodes under each other way of loading the program, then the offline
+// loader `pulumi up` uses, then the pair at 20 nodes under each other way of loading the program, then the offline
 // render time. `npm run bench -- --typecheck` adds one run with ts-node type-checking, as the language host does
 // when it ignores Pulumi.yaml's `tsconfig` option. Figures only: no threshold here, speed targets are read by
 // people, not asserted.
@@ -16,7 +16,7 @@ import { compileProgram } from "./compile";
 import { benchConfig } from "./run-once";
 
 const SIZES = [3, 10, 50, 200];
-const LOADER_NODES = 50;
+const LOADER_NODES = 20;
 const TYPECHECK = process.argv.includes("--typecheck");
 const ROOT = path.join(__dirname, "..");
 const NODE = process.execPath;
@@ -103,6 +103,7 @@ interface Run {
   evalMs: number;
   cpuMs: number;
   heapMB: number;
+  liveMB: number;
   wallMs: number;
 }
 
@@ -161,8 +162,9 @@ out([
   `Below: ${PULUMI.name}, warm cache. ms: wall time of the evaluation; CPU ms: CPU time of the same span (what other load on the machine moves least).`,
   "",
   "| nodes | resources | product ms | floor ms | product / floor | product CPU ms | floor CPU ms | " +
-    "product / floor, CPU | product ms/node | product CPU ms/node | product heap MB | floor heap MB | render ms |",
-  "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "product / floor, CPU | product ms/node | product CPU ms/node | product heap MB | floor heap MB | " +
+    "product live MB | floor live MB | render ms |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]);
 let atLoaderNodes: { product: Run; floor: Run } | undefined;
 for (const n of SIZES) {
@@ -173,7 +175,8 @@ for (const n of SIZES) {
     `| ${n} | ${product.resources} | ${f0(product.evalMs)} | ${f0(floor.evalMs)} | ` +
       `${f2(product.evalMs / floor.evalMs)} | ${f0(product.cpuMs)} | ${f0(floor.cpuMs)} | ` +
       `${f2(product.cpuMs / floor.cpuMs)} | ${f1(product.evalMs / n)} | ${f1(product.cpuMs / n)} | ` +
-      `${f0(product.heapMB)} | ${f0(floor.heapMB)} | ${f1(renderMs(n))} |`,
+      `${f0(product.heapMB)} | ${f0(floor.heapMB)} | ${f0(product.liveMB)} | ${f0(floor.liveMB)} | ` +
+      `${f1(renderMs(n))} |`,
   ]);
 }
 out([

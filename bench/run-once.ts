@@ -4,9 +4,12 @@
 //   floor N COUNT    bench/floor.ts registering COUNT command resources (the product's count at N nodes).
 // The clock starts after @pulumi/pulumi is loaded and the mocks are set, and stops when every exported value has
 // its value and every registration the program started has been answered. Prints one JSON line:
-// { program, nodes, resources, evalMs, cpuMs, heapMB }: wall and CPU time (all the process's threads) of that span,
-// and the heap in use at its end.
+// { program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB }: wall and CPU time (all the process's
+// threads) of that span, the V8 heap in use at its end (garbage included: what the process carries), and the heap
+// still in use after a full garbage collection (what the run holds).
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import * as pulumi from "@pulumi/pulumi";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAW1dhevxjWB8K/ttpJP6AxPF+eUXm+JPlL9gxUfC+Gw";
@@ -85,7 +88,14 @@ export async function main(args: string[]): Promise<void> {
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1e3;
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
-  process.stdout.write(`${JSON.stringify({ program, nodes, resources, evalMs, cpuMs, heapMB })}\n`);
+  v8.setFlagsFromString("--expose-gc");
+  (vm.runInNewContext("gc") as () => void)();
+  const liveMB = process.memoryUsage().heapUsed / 2 ** 20;
+  // `values` is read after the collection, so what the program returned is still held when the heap is measured.
+  const exported = values.length;
+  process.stdout.write(
+    `${JSON.stringify({ program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB })}\n`,
+  );
 }
 
 if (require.main === module) void main(process.argv.slice(2));
