@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Builds the end-to-end test toolchain of hardened-rke2 from the Go module proxy only
-# (no GitHub / get.pulumi.com downloads): Pulumi CLI, Node.js language host, the command
-# and kubernetes resource providers, kube-apiserver + kube-controller-manager, and etcd.
+# (no GitHub / get.pulumi.com downloads): Pulumi CLI, Node.js language host, the kubernetes
+# resource provider, kube-apiserver + kube-controller-manager, etcd, and the test stand-in for
+# the command provider (test/standins/command-provider, built from this repo's own sources).
 #
 # Usage:  e2e/toolchain/build.sh [--print-env] [component ...]
-#         components: pulumi language-nodejs command kubernetes etcd kube (default: all)
+#         components: pulumi language-nodejs kubernetes etcd kube command-standin (the default
+#                     list), command (only when named: the real pulumi-command from the proxy)
 #         --print-env  only print the environment the e2e harness must use, build nothing
 #
 # Everything goes to ${HARDENED_RKE2_CACHE:-$HOME/.cache/hardened-rke2}/toolchain (outside the repo):
 #   <component>-<version>/     one folder per built component; `.built` is written last, so an
 #                              interrupted build is redone and a finished one is reused
+#   command-standin-<hash>/    pulumi-resource-command (the stand-in), <hash> from its sources; not
+#                              linked into bin/: the harness takes the command provider from the
+#                              folder named by HARDENED_RKE2_COMMAND_PROVIDER_DIR (default: this
+#                              one), so a build of the real provider can be dropped in there
 #   bin/                       symlinks to every binary: put this folder on PATH
 #   go/                        shared GOMODCACHE and GOCACHE (makes reruns fast)
 #   resolved/                  version picked per component on the first run (re-pick: TOOLCHAIN_REFRESH=1)
@@ -21,9 +27,9 @@
 #   ETCD_WANTED_MINOR (3.6), PULUMI_LANGUAGE_NODEJS_PSEUDO (a pseudo-version of the untagged
 #   module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, if one is known).
 # When the proxy lacks the wanted version the nearest one it serves is used, and the summary says so.
-# pulumi-command is not served by the proxy here at any version (checked 2026-11-24): the `command`
-# component then fails with that reason, and the run exits 1. No stand-in is built for it: the
-# end-to-end run must use the real provider.
+# pulumi-command is not served by the proxy here at any version (checked 2026-12-01): the `command`
+# component, built only when named, then fails with that reason. The default list builds the
+# stand-in `command-standin` instead (test only, never ships; see its main.go).
 # Exit status: 0 when every component is built or reused, 1 otherwise (with the failing log's tail).
 set -euo pipefail
 
@@ -43,7 +49,9 @@ KUBE_WANTED_MINOR="${KUBE_WANTED_MINOR:-1.33}"
 ETCD_WANTED_MINOR="${ETCD_WANTED_MINOR:-3.6}"
 PULUMI_LANGUAGE_NODEJS_PSEUDO="${PULUMI_LANGUAGE_NODEJS_PSEUDO:-}"
 
-ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd kube command)
+ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd kube command-standin)
+STANDIN_SRC="$(cd "$HERE/../.." && pwd)/test/standins/command-provider"
+STANDIN_MOD=hardened-rke2.invalid/test/standins/command-provider
 
 PULUMI_PKG_MOD=github.com/pulumi/pulumi/pkg/v3
 PULUMI_SDK_MOD=github.com/pulumi/pulumi/sdk/v3
@@ -220,6 +228,11 @@ resolve_command() {
 	return 1
 }
 
+resolve_command-standin() {
+	printf '%s %s %s %s %s\n' "$STANDIN_MOD" "$(wanted_of command-standin)" "$(wanted_of command-standin)" . \
+		"test stand-in for pulumi-command v1.2.1 (never ships); HARDENED_RKE2_COMMAND_PROVIDER_DIR selects the provider"
+}
+
 resolve_kube() {
 	local c
 	local -a cands
@@ -248,8 +261,15 @@ resolve_etcd() {
 	return 1
 }
 
+# Content hash of the stand-in's sources (tests excluded): its version label and cache key.
+standin_hash() {
+	(cd "$STANDIN_SRC" && find . -maxdepth 1 -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' |
+		LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+}
+
 wanted_of() {
 	case "$1" in
+	command-standin) printf 'src-%s\n' "$(standin_hash)" ;;
 	pulumi | language-nodejs) printf '%s\n' "$PULUMI_WANTED" ;;
 	kubernetes) printf '%s\n' "$KUBERNETES_PROVIDER_WANTED" ;;
 	command) printf '%s\n' "$COMMAND_WANTED" ;;
@@ -264,7 +284,7 @@ binaries_of() {
 	pulumi) printf '%s\n' pulumi ;;
 	language-nodejs) printf '%s\n' pulumi-language-nodejs ;;
 	kubernetes) printf '%s\n' pulumi-resource-kubernetes ;;
-	command) printf '%s\n' pulumi-resource-command ;;
+	command | command-standin) printf '%s\n' pulumi-resource-command ;;
 	kube) printf '%s\n' kube-apiserver kube-controller-manager ;;
 	etcd) printf '%s\n' etcd ;;
 	esac
@@ -365,6 +385,13 @@ build_command() {
 	gobuild "$w" "$out/pulumi-resource-command" "-s -w -X $mod/pkg/version.Version=${rel#v}" "$pkg"
 }
 
+# The stand-in is its own module with a go.sum: built in place, -mod=readonly.
+build_command-standin() {
+	local out="$5"
+	(cd "$STANDIN_SRC" && GOFLAGS="-mod=readonly -modcacherw -buildvcs=false -trimpath" nice -n 10 \
+		"$GO" build -ldflags "-s -w" -o "$out/pulumi-resource-command" .)
+}
+
 build_kube() {
 	local mod="$1" ver="$2" out="$5" w="$6" staging minor ldflags p
 	staging="v0.${ver#v1.}"
@@ -419,7 +446,8 @@ run_component() {
 		printf 'component=%s\nmodule=%s\nversion=%s\nlabel=%s\nbuilt=%s\n' "$comp" "$mod" "$ver" "$label" "$(date -u +%FT%TZ)" >"$out/.built"
 		rm -rf "$w"
 	fi
-	for b in "${bins[@]}"; do
+	# the stand-in stays in its own folder (HARDENED_RKE2_COMMAND_PROVIDER_DIR), off bin/
+	[[ "$comp" == command-standin ]] || for b in "${bins[@]}"; do
 		ln -sfn "$out/$b" "$BIN/$b"
 	done
 	printf '%s|%s|%s|%s|%s|%s\n' "$comp" "$label" "$note" "$out" "$status" "$(($(date +%s) - start))" >>"$result_file"
@@ -443,9 +471,13 @@ link_language_host() {
 }
 
 print_env() {
+	# the folder as set in the environment, else the stand-in's (a plain path: the harness parses it)
+	local cmd_dir="${HARDENED_RKE2_COMMAND_PROVIDER_DIR:-$TC/command-standin-$(wanted_of command-standin)}"
 	cat <<EOF
-# environment for the e2e harness (bash):
-export PATH="$BIN:\$PATH"
+# environment for the e2e harness (bash); the command provider comes from the one folder
+# HARDENED_RKE2_COMMAND_PROVIDER_DIR names (default: the stand-in; a real build can be put there):
+export HARDENED_RKE2_COMMAND_PROVIDER_DIR="$cmd_dir"
+export PATH="$cmd_dir:$BIN:\$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=1
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_CONFIG_PASSPHRASE="\${PULUMI_CONFIG_PASSPHRASE:-e2e}"

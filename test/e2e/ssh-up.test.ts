@@ -119,6 +119,13 @@ async function upSampled(args: string[]): Promise<CliResult & { steps: ResourceS
   return { status, out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
 }
 
+/** A run's exit status with the end of its output, so a failure shows why. */
+const outcome = (r: { status: number | null; out: string }) => ({
+  status: r.status,
+  tail: r.status === 0 ? "" : r.out.slice(-3000),
+});
+const OK = { status: 0, tail: "" };
+
 const counts = () => Object.fromEntries(hosts.map((h) => [h.name, h.counts()]));
 const byName = (steps: ResourceSpan[], name: string) => {
   const s = steps.find((x) => x.name === name && x.op !== "delete-replaced" && x.op !== "discard-replaced");
@@ -145,7 +152,7 @@ beforeAll(async () => {
   cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
   cli = projectCopy(work, STACK, cluster);
   for (const [args, input] of [
-    [["stack", "init", STACK], undefined],
+    [["stack", "init"], undefined],
     [["config", "set", "--secret", "sshPrivateKey"], fs.readFileSync(operatorKey.privateKeyFile, "utf8")],
     [["config", "set", "--secret", "registryPassword"], registryPassword],
   ] as [string[], string | undefined][]) {
@@ -172,7 +179,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const r = pulumi(["preview"]);
     timings.push(["preview of the fresh stack (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(r.out).not.toMatch(/malformed secret/);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // A preview runs nothing on the hosts.
     expect(Object.values(counts()).map((c) => c.commands)).toEqual([0, 0, 0, 0]);
   });
@@ -182,7 +189,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     first = await upSampled([]);
     timings.push(["first up (wall)", `${first.seconds.toFixed(1)} s`]);
     expect(first.out).not.toMatch(/error:/);
-    expect(first.status).toBe(0);
+    expect(outcome(first)).toEqual(OK);
     const end = (n: string) => byName(first.steps, n).endSeq;
     const start = (n: string) => byName(first.steps, n).startSeq;
     // Servers one at a time: each starts RKE2 only after the previous one is ready.
@@ -238,7 +245,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const systemctl = hosts.map(systemctlLog);
     const again = await upSampled(["--expect-no-changes"]);
     timings.push(["no-op up (wall)", `${again.seconds.toFixed(1)} s`]);
-    expect(again.status).toBe(0);
+    expect(outcome(again)).toEqual(OK);
     const after = counts();
     const delta = hosts.map((h) => ({
       host: h.name,
@@ -266,7 +273,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     try {
       const r = pulumi(["up", "--yes", "--expect-no-changes"]);
       expect(r.out).not.toMatch(/error:/);
-      expect(r.status).toBe(0);
+      expect(outcome(r)).toEqual(OK);
     } finally {
       useChangedComponents(cli.dir);
     }
@@ -281,7 +288,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     // At the verbosity the README recommends for troubleshooting: its output is part of the secret grep below.
     const r = pulumi(["up", "--yes", "--logtostderr", "--logflow", "-v=3"]);
     timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start and ready.
     expect(changed(r.steps)).toEqual(
       SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-ready`, `e2e-${s}-start`]).sort(),
@@ -304,7 +311,7 @@ describe("pulumi up over SSH on four test hosts", () => {
         .status,
     ).toBe(0);
     const preview = pulumi(["preview", "--json"]);
-    expect(preview.status).toBe(0);
+    expect(outcome(preview)).toEqual(OK);
     const plan = JSON.parse(preview.out.slice(preview.out.indexOf("{"))) as {
       steps: { op: string; urn: string }[];
     };
@@ -315,7 +322,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const systemctl = hosts.map(systemctlLog);
     const files = hosts.map((h) => fs.readFileSync(path.join(h.root, PATHS.token), "utf8"));
     const r = pulumi(["up", "--yes"]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // Only updates (a login check each), no replacement: no step script ran, no service was touched.
     expect([...new Set(r.steps.filter((s) => s.op !== "same").map((s) => s.op))]).toEqual(["update"]);
     expect(hosts.map(systemctlLog)).toEqual(systemctl);
@@ -370,7 +377,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     for (const args of RECOVERY) expect(pulumi(args).status).toBe(0);
     const r = pulumi(["up", "--yes"]);
     expect(r.out).not.toMatch(/error:/);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
     // The same end state as an uninterrupted upgrade: every node runs the new release.
     const tarball = createHash("sha256")
@@ -434,7 +441,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const before = counts();
     const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
     const r = pulumi(["destroy", "--yes"]);
-    expect(r.status).toBe(0);
+    expect(outcome(r)).toEqual(OK);
     // No command ran on any host: the node steps have no delete.
     expect(Object.values(counts()).map((c) => c.commands)).toEqual(
       Object.values(before).map((c) => c.commands),

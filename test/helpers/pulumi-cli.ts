@@ -69,6 +69,9 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
     PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase-not-a-secret",
     PULUMI_SKIP_UPDATE_CHECK: "1",
+    // Shows the `--event-log` flag (pkg/v3 cmd/pulumi/operations: only with debug commands on): the run's timings and
+    // order come from the engine's own events.
+    PULUMI_DEBUG_COMMANDS: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
   fs.mkdirSync(env.TMPDIR as string, { recursive: true });
