@@ -116,7 +116,7 @@ async function upSampled(args: string[]): Promise<CliResult & { steps: ResourceS
   clearInterval(sample);
   const out = fs.readFileSync(log, "utf8");
   outputs.push(out, fs.existsSync(eventLog) ? fs.readFileSync(eventLog, "utf8") : "");
-  return { status, out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
+  return { status, out, stdout: out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
 }
 
 /** A run's exit status with the end of its output, so a failure shows why. */
@@ -214,7 +214,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     // The host reached through sudo got its artifacts over SFTP as its login user.
     expect(hostOf("s2").counts().bytesWritten).toBeGreaterThan(0);
     // The timings, and the critical path from the engine's own event times and the state's dependencies.
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const critical = criticalPath(first.steps, dependenciesOf(exported.slice(exported.indexOf("{"))));
     timings.push(["first up: critical path from the event log", `${critical.toFixed(0)} s`]);
     timings.push(["first up: wall / critical path", (first.seconds / Math.max(critical, 1)).toFixed(2)]);
@@ -226,7 +226,7 @@ describe("pulumi up over SSH on four test hosts", () => {
   });
 
   it("exports a kubeconfig that works against the API server, and cisVerification all PASS", async () => {
-    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
     const ready = await clientFor(kubeconfig).request("GET", "/readyz");
     expect(ready.status).toBe(200);
     const np = await clientFor(kubeconfig).request(
@@ -234,7 +234,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
     );
     expect((np.json as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(3);
-    const verification = pulumi(["stack", "output", "cisVerification"]).out.trim();
+    const verification = pulumi(["stack", "output", "cisVerification"]).stdout.trim();
     const lines = verification.split("\n").filter((l) => /^(PASS|FAIL) /.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines.filter((l) => !l.startsWith("PASS "))).toEqual([]);
@@ -312,7 +312,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     ).toBe(0);
     const preview = pulumi(["preview", "--json"]);
     expect(outcome(preview)).toEqual(OK);
-    const plan = JSON.parse(preview.out.slice(preview.out.indexOf("{"))) as {
+    const plan = JSON.parse(preview.stdout) as {
       steps: { op: string; urn: string }[];
     };
     const k8sChanges = plan.steps.filter(
@@ -387,7 +387,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       expect(
         `${h.name} ${fs.readFileSync(path.join(h.root, "var/lib/hardened-rke2/installed.sha256"), "utf8").trim()}`,
       ).toBe(`${h.name} ${tarball}`);
-    const verification = pulumi(["stack", "output", "cisVerification"]).out;
+    const verification = pulumi(["stack", "output", "cisVerification"]).stdout;
     expect(verification).not.toMatch(/^FAIL /m);
   });
 
@@ -403,7 +403,7 @@ describe("pulumi up over SSH on four test hosts", () => {
       "registry password": [registryPassword],
     };
     expect(token.length).toBeGreaterThanOrEqual(32);
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const where = (text: string) =>
       Object.entries(secrets)
         .filter(([, values]) => values.some((v) => text.includes(v)))
@@ -439,7 +439,7 @@ describe("pulumi up over SSH on four test hosts", () => {
 
   it("destroys the stack's own objects and leaves RKE2 running on existing hosts", async () => {
     const before = counts();
-    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).out.trim();
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
     const r = pulumi(["destroy", "--yes"]);
     expect(outcome(r)).toEqual(OK);
     // No command ran on any host: the node steps have no delete.
@@ -466,7 +466,7 @@ describe("pulumi up over SSH on four test hosts", () => {
         )
       ).status,
     ).toBe(200);
-    const exported = pulumi(["stack", "export"]).out;
+    const exported = pulumi(["stack", "export"]).stdout;
     const left =
       (JSON.parse(exported.slice(exported.indexOf("{"))) as { deployment: { resources?: unknown[] } })
         .deployment.resources ?? [];

@@ -24,7 +24,10 @@ export function commandProviderDir(): string {
 
 export interface CliResult {
   status: number | null;
+  /** Standard output and standard error together. */
   out: string;
+  /** Standard output alone (a stack output, an export, JSON). */
+  stdout: string;
   seconds: number;
 }
 
@@ -44,7 +47,8 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
   const dir = path.join(work, "project");
   fs.mkdirSync(path.join(dir, "stacks"), { recursive: true });
   fs.mkdirSync(path.join(work, "state"), { recursive: true });
-  for (const f of ["components", "cli", "package.json", "tsconfig.json", "node_modules"])
+  const tsconfigs = fs.readdirSync(REPO).filter((f) => /^tsconfig.*\.json$/.test(f)); // Pulumi.yaml may name one
+  for (const f of ["components", "cli", "package.json", "node_modules", ...tsconfigs])
     fs.symlinkSync(path.join(REPO, f), path.join(dir, f));
   // A copy, not a link: Node would resolve a linked entry point to the repository and load components/ from there,
   // and a test may swap this folder's components/ for a changed copy (see useChangedComponents).
@@ -89,7 +93,12 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
         timeout: timeoutSeconds * 1000,
         maxBuffer: 64 * 1024 * 1024,
       });
-      return { status: r.status, out: `${r.stdout}\n${r.stderr}`, seconds: (Date.now() - t0) / 1000 };
+      return {
+        status: r.status,
+        out: `${r.stdout}\n${r.stderr}`,
+        stdout: r.stdout,
+        seconds: (Date.now() - t0) / 1000,
+      };
     },
     start: (args, log) => {
       const fd = fs.openSync(log, "a");
