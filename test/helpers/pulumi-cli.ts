@@ -73,6 +73,9 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
     PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase-not-a-secret",
     PULUMI_SKIP_UPDATE_CHECK: "1",
+    // The loader `pulumi up` gets from Pulumi.yaml's tsconfig.pulumi.json (noCheck): the language host built here
+    // (v3.68.0) does not pass that option on, so the same transpile-only ts-node is asked for directly.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     // Shows the `--event-log` flag (pkg/v3 cmd/pulumi/operations: only with debug commands on): the run's timings and
     // order come from the engine's own events.
     PULUMI_DEBUG_COMMANDS: "true",
