@@ -11,19 +11,8 @@ root="$1"
 authorized="$2"
 login="$3"
 
-copy_with_libs() {
-  local bin="$1"
-  local target="$root$bin"
-  mkdir -p "$(dirname "$target")"
-  cp -L "$bin" "$target"
-  ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-    local dest="$root$lib"
-    if [ ! -e "$dest" ]; then
-      mkdir -p "$(dirname "$dest")"
-      cp -L "$lib" "$dest"
-    fi
-  done
-}
+# shellcheck source=/dev/null  # copy-with-libs.sh is checked on its own
+. "$(dirname "${BASH_SOURCE[0]}")/copy-with-libs.sh"
 for bin in /usr/sbin/sshd /usr/lib/openssh/sftp-server /usr/bin/sudo /usr/bin/ssh-keygen /usr/bin/ps /usr/bin/kill; do
   copy_with_libs "$bin"
 done

@@ -25,20 +25,8 @@ mknod -m 0444 "$root/dev/urandom" c 1 9
 tools=(bash sh env sysctl grep cut cat mkdir chmod chown mktemp base64 cmp stat mv rm sha256sum awk tar gzip cp
   groupadd useradd usermod id date sleep tr sort head tail ls dirname basename touch nologin find sed wc ln
   openssl setsid seq)
-copy_with_libs() {
-  local bin="$1"
-  local target="$root/usr/${bin#/usr/}"
-  if [ "${bin#/usr/}" = "$bin" ]; then target="$root$bin"; fi
-  mkdir -p "$(dirname "$target")"
-  cp -L "$bin" "$target"
-  ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-    local dest="$root$lib"
-    if [ ! -e "$dest" ]; then
-      mkdir -p "$(dirname "$dest")"
-      cp -L "$lib" "$dest"
-    fi
-  done
-}
+# shellcheck source=/dev/null  # copy-with-libs.sh is checked on its own
+. "$(dirname "${BASH_SOURCE[0]}")/copy-with-libs.sh"
 for tool in "${tools[@]}"; do
   path="$(command -v "$tool")"
   copy_with_libs "$path"
