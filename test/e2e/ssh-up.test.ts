@@ -174,7 +174,9 @@ afterAll(async () => {
   process.stdout.write(lines.join("\n"));
   const { stopRootProcesses } = await import("../helpers/standin-root");
   for (const h of hosts) await stopRootProcesses(h.root);
-  fs.rmSync(work, { recursive: true, force: true });
+  // HARDENED_RKE2_E2E_KEEP=1 keeps the logs, state and event logs for a look after a failure.
+  if (!process.env.HARDENED_RKE2_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+  else process.stdout.write(`kept ${work}\n`);
 }, 120_000);
 
 describe("pulumi up over SSH on four test hosts", () => {

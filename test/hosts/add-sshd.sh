@@ -10,6 +10,8 @@ set -euo pipefail
 root="$1"
 authorized="$2"
 login="$3"
+# A root file system's top is 0755 (mkdtemp made this one 0700): the login user must get through it.
+chmod 0755 "$root"
 
 # shellcheck source=/dev/null  # copy-with-libs.sh is checked on its own
 . "$(dirname "${BASH_SOURCE[0]}")/copy-with-libs.sh"

@@ -5,6 +5,9 @@
 # reader never sees half a file and a file holding a secret never exists with a wider mode. Files an earlier run wrote
 # that are no longer rendered are removed. Prints paths only, never content.
 set -euo pipefail
+# The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
+# secure_path, or the login user's PATH where sudoers sets none, which for a non-root user has no sbin folder.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 077
 
 state=/var/lib/hardened-rke2

@@ -5,6 +5,9 @@
 # benchmarks) fails the same way. The file in /etc/sysctl.d keeps them across reboots.
 # Idempotent: applying the same values again changes nothing.
 set -euo pipefail
+# The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
+# secure_path, or the login user's PATH where sudoers sets none, which for a non-root user has no sbin folder.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 conf=/etc/sysctl.d/90-kubelet.conf
 if [ ! -f "$conf" ]; then

@@ -5,6 +5,9 @@
 # The account is a system account with no login shell and no home, so it cannot be used to log in.
 # Idempotent: an existing account is kept, only its shell is corrected.
 set -euo pipefail
+# The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
+# secure_path, or the login user's PATH where sudoers sets none, which for a non-root user has no sbin folder.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 nologin=/sbin/nologin
 for candidate in /usr/sbin/nologin /sbin/nologin; do

@@ -6,6 +6,9 @@
 #         checked against that file (and against install.tarballSha256 when the stack pins it).
 # Idempotent: a node whose installed tarball has the same checksum is left as it is.
 set -euo pipefail
+# The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
+# secure_path, or the login user's PATH where sudoers sets none, which for a non-root user has no sbin folder.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null

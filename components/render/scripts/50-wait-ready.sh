@@ -3,6 +3,9 @@
 # kubeconfig, an agent its kubelet kubeconfig. The next server joins only after this step succeeds on the previous
 # one, so the control plane grows one member at a time.
 set -euo pipefail
+# The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
+# secure_path, or the login user's PATH where sudoers sets none, which for a non-root user has no sbin folder.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null
