@@ -64,11 +64,13 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
     expect(`${c.name} addPreviousOutputInEnv: ${c.inputs.addPreviousOutputInEnv}`).toBe(
       `${c.name} addPreviousOutputInEnv: false`,
     );
-    const update = c.name.endsWith("-kubeconfig")
-      ? READ_KUBECONFIG
-      : c.name.endsWith("-files")
-        ? DRAIN_STDIN
-        : CONNECTION_CHECK;
+    const update = c.name.endsWith("-audit-sample")
+      ? unwrap(c.inputs.create)
+      : c.name.endsWith("-kubeconfig")
+        ? READ_KUBECONFIG
+        : c.name.endsWith("-files")
+          ? DRAIN_STDIN
+          : CONNECTION_CHECK;
     expect(`${c.name} update: ${c.inputs.update}`).toBe(`${c.name} update: ${update}`);
   }
   const kube = run.ofType(COMMAND).find((c) => c.name.endsWith("-kubeconfig")) as Recorded;

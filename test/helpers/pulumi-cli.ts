@@ -210,8 +210,9 @@ export function spans(eventLog: string): ResourceSpan[] {
  */
 export function criticalPath(steps: ResourceSpan[], dependencies: Map<string, string[]>): number {
   const duration = new Map<string, number>();
-  for (const s of steps)
-    if (Number.isFinite(s.end)) duration.set(s.urn, (duration.get(s.urn) ?? 0) + s.end - s.start);
+  // Only custom resources take time of their own: a component's or the stack's span covers its children's.
+  const own = (s: ResourceSpan) => Number.isFinite(s.end) && !/^(pulumi:pulumi:Stack|rke2:)/.test(s.type);
+  for (const s of steps) if (own(s)) duration.set(s.urn, (duration.get(s.urn) ?? 0) + s.end - s.start);
   const memo = new Map<string, number>();
   const finish = (urn: string, seen: Set<string>): number => {
     const known = memo.get(urn);
