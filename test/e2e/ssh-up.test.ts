@@ -420,7 +420,9 @@ describe("pulumi up over SSH on four test hosts", () => {
     const keyBody = fs
       .readFileSync(operatorKey.privateKeyFile, "utf8")
       .split("\n")
-      .filter((l) => l && !l.startsWith("-----"));
+      .filter((l) => l && !l.startsWith("-----"))
+      // The first line is the same for every OpenSSH ed25519 key (format header and key type): the rest is this key's.
+      .slice(1);
     const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout;
     const adminKey = /client-key-data: (\S+)/.exec(kubeconfig)?.[1] ?? "no admin key in the kubeconfig";
     const secrets: Record<string, string[]> = {
