@@ -141,6 +141,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     const answers = await fetchAnswers(client(), '{"level":"Metadata"}');
     const [np] = verifyControls(expectationsOf(spec), answers);
     expect(np).toEqual({
+      key: "namespaceNetworkPolicies",
       id: "5.3.2",
       title: "Every namespace has a NetworkPolicy",
       pass: false,
