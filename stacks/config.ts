@@ -7,9 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { parse } from "yaml";
 import type { ClusterSpec } from "../components/spec/types";
-import { buildClusterSpec, ConfigError, CLUSTER_KEY, PROJECT } from "../components/spec/validate";
+import { CLUSTER_KEY, PROJECT } from "../components/spec/constants";
+import { ConfigError } from "../components/spec/problems";
+import { buildClusterSpec } from "../components/spec/validate";
 
-export { ConfigError } from "../components/spec/validate";
+export { ConfigError } from "../components/spec/problems";
 
 /** The folder holding Pulumi.yaml: relative paths in a stack config are resolved against it. */
 export const PROJECT_DIR = path.resolve(__dirname, "..");

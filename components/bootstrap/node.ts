@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PATHS, type NodeFile } from "../render/files";
 import type { RenderInputs } from "../render/inputs";
 import { renderNode, type NodeBundle, type Step } from "../render/node";
-import type { NodeFacts } from "../render/topology";
+import type { NodeFacts } from "../spec/plan";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
 import {

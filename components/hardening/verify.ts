@@ -2,7 +2,7 @@
 // control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
 import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../render/kube";
 import type { ClusterSpec } from "../spec/types";
-import { BUILTIN_NAMESPACES } from "../spec/validate";
+import { BUILTIN_NAMESPACES } from "../spec/constants";
 
 /** What the verification reads back from the cluster. */
 export interface ClusterAnswers {

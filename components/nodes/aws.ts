@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { GeneratedHostKey } from "../bootstrap/generated";
 import { knownAtPreview } from "../bootstrap/remote";
-import { planNodes, type PlannedNode } from "../render/topology";
+import { planNodes, registrationAddressOf, type PlannedNode } from "../spec/plan";
 import type { AwsNodes, ClusterSpec } from "../spec/types";
 import { securityGroupRules, subnetCidr, type Group } from "./network";
 import type { Node, NodeSet } from "./types";
@@ -83,9 +83,10 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       }),
     );
     const servers = this.nodes.filter((n) => n.role === "server");
-    this.registrationAddress = source.loadBalancer
-      ? this.loadBalancer(name, source, network, groups.nlb, servers, tags)
-      : servers[0].privateAddress;
+    this.registrationAddress = registrationAddressOf(spec, this.nodes, {
+      fixed: (address) => pulumi.output(address),
+      loadBalancer: () => this.loadBalancer(name, source, network, groups.nlb, servers, tags),
+    });
     this.registerOutputs({ registrationAddress: this.registrationAddress });
   }
 

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ExistingNodes } from "../spec/types";
 import type { ClusterSpec } from "../spec/types";
-import { planNodes } from "../render/topology";
+import { planNodes, registrationAddressOf } from "../spec/plan";
 import type { NodeSet } from "./types";
 
 /**
@@ -33,13 +33,8 @@ export function existingNodes(
       },
     };
   });
-  const first = nodes.find((n) => n.role === "server" && n.index === 0);
-  if (!first) throw new Error("a cluster needs a first server");
   return {
     nodes,
-    registrationAddress:
-      source.registrationAddress !== undefined
-        ? pulumi.output(source.registrationAddress)
-        : first.privateAddress,
+    registrationAddress: registrationAddressOf(spec, nodes, { fixed: (address) => pulumi.output(address) }),
   };
 }

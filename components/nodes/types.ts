@@ -1,6 +1,6 @@
 // The one node shape every node source yields, whatever created the machine.
 import type * as pulumi from "@pulumi/pulumi";
-import type { PlannedNode } from "../render/topology";
+import type { PlannedNode } from "../spec/plan";
 
 /** How the bootstrap reaches a node over SSH. The host key is always pinned. */
 export interface SshConnection {

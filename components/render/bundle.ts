@@ -4,7 +4,7 @@ import { controlMap, type ControlRow } from "./cis";
 import type { RenderInputs } from "./inputs";
 import { renderClusterObjects, type RenderedObject } from "./kube";
 import { renderNode, type NodeBundle } from "./node";
-import { offlineFacts, registrationAddress, type NodeFacts } from "./topology";
+import { offlineFacts, registrationAddress, type NodeFacts } from "../spec/plan";
 
 export interface Bundle {
   registration: string;

@@ -2,7 +2,7 @@
 // values (inside secret Outputs); the offline render passes placeholders, so it needs no secret at all.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT } from "../spec/validate";
+import { PROJECT } from "../spec/constants";
 
 export interface RenderInputs {
   /** The value of a secret stack config key (`clusterToken`, a registry password, …). */

@@ -2,7 +2,7 @@
 // the hardening component turns each into a resource. Names start with `hardened-rke2-` so they never collide with
 // the policies RKE2 itself recreates in CIS mode (`default-network-policy`, `default-network-dns-policy`, …).
 import type { ClusterSpec, ManagedNamespace, Peer, Port } from "../spec/types";
-import { BUILTIN_NAMESPACES } from "../spec/validate";
+import { BUILTIN_NAMESPACES } from "../spec/constants";
 import { podSecurityExemptions } from "./policy";
 
 export interface KubeObject {

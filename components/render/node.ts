@@ -8,7 +8,7 @@ import type { RenderInputs } from "./inputs";
 import { renderPolicyFiles } from "./policy";
 import { renderRegistries } from "./registries";
 import { renderNodeEnv, renderRke2Files } from "./rke2";
-import type { NodeFacts } from "./topology";
+import type { NodeFacts } from "../spec/plan";
 
 /** The kernel parameters of the RKE2 and K3s hardening guides, exactly; RKE2's CIS profile checks all four. */
 export const KERNEL_PARAMETERS: readonly [string, string][] = [

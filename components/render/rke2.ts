@@ -4,7 +4,7 @@ import type { ClusterSpec } from "../spec/types";
 import { needsExplicitTokenExpirationFlag } from "../spec/version";
 import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
 import type { RenderInputs } from "./inputs";
-import type { NodeFacts } from "./topology";
+import type { NodeFacts } from "../spec/plan";
 
 /** RKE2's own default for kube-controller-manager, spelled out so the rendered file shows CIS 1.3.1 is met. */
 export const TERMINATED_POD_GC_THRESHOLD = 1000;

@@ -3,7 +3,15 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AirgapArtifact, Arch } from "./types";
+import type { Arch } from "./install";
+
+export interface AirgapArtifact {
+  /** File name in the operator's folder, e.g. `rke2.linux-amd64.tar.gz`. */
+  file: string;
+  /** Its sha256 as the folder's checksum file lists it (and as the file really hashes: checked at load). */
+  sha256: string;
+  kind: "tarball" | "images";
+}
 
 export interface AirgapCheck {
   problems: string[];

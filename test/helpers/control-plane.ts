@@ -11,7 +11,7 @@ import { READ_KUBECONFIG, rewriteKubeconfig } from "../../components/bootstrap/r
 import { clientFor } from "../../components/hardening/api";
 import { renderBundle } from "../../components/render/bundle";
 import type { RenderInputs } from "../../components/render/inputs";
-import { offlineFacts, registrationAddress } from "../../components/render/topology";
+import { offlineFacts, registrationAddress } from "../../components/spec/plan";
 import type { ClusterSpec } from "../../components/spec/types";
 import { bootstrap, inRoot, makeRoot, stopRootProcesses, writeStandinRelease } from "./standin-root";
 import { REPO, spec as specOf } from "./spec";

@@ -10,7 +10,7 @@ import { renderNode, renderSysctl } from "../../components/render/node";
 import { auditPolicy, podSecurityConfig } from "../../components/render/policy";
 import { renderRegistries } from "../../components/render/registries";
 import { rke2Config, shellQuote } from "../../components/render/rke2";
-import { offlineFacts, registrationAddress } from "../../components/render/topology";
+import { offlineFacts, registrationAddress } from "../../components/spec/plan";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

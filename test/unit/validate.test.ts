@@ -216,13 +216,13 @@ describe("bad input: each gets an exact message and no spec", () => {
       c.audit = { maxage: 30 };
     });
     expect(problemsOf(c)).toEqual([
-      'cluster.cnii: unknown key "cnii"; did you mean "cni"? allowed: name, distribution, version, profile, cni, ' +
-        "selinux, clusterCidr, serviceCidr, tlsSan, nodes, install, registries, secretsEncryption, etcdSnapshots, " +
-        "audit, podSecurity, namespaces, admissionGuard, verification",
-      'cluster.audit.maxage: unknown key "maxage"; did you mean "maxAge"? allowed: policyFile, logPath, maxAge, ' +
-        "maxBackup, maxSize",
+      'cluster.cnii: unknown key "cnii"; did you mean "cni"? allowed: name, distribution, selinux, ' +
+        "secretsEncryption, verification, version, profile, cni, clusterCidr, serviceCidr, tlsSan, nodes, registries, " +
+        "install, etcdSnapshots, audit, podSecurity, namespaces, admissionGuard",
       'cluster.nodes.hosts[0].hostkey: unknown key "hostkey"; did you mean "hostKey"? allowed: name, address, ' +
         "privateAddress, port, user, role, hostKey, labels, taints",
+      'cluster.audit.maxage: unknown key "maxage"; did you mean "maxAge"? allowed: policyFile, logPath, maxAge, ' +
+        "maxBackup, maxSize",
     ]);
   });
 
@@ -271,10 +271,12 @@ describe("bad input: each gets an exact message and no spec", () => {
       extra: true,
     };
     expect(problemsOf(c)).toEqual([
-      'cluster.extra: unknown key "extra"; allowed: name, distribution, version, profile, cni, selinux, clusterCidr, ' +
-        "serviceCidr, tlsSan, nodes, install, registries, secretsEncryption, etcdSnapshots, audit, podSecurity, namespaces, admissionGuard, verification",
+      'cluster.extra: unknown key "extra"; allowed: name, distribution, selinux, secretsEncryption, ' +
+        "verification, version, profile, cni, clusterCidr, serviceCidr, tlsSan, nodes, registries, install, " +
+        "etcdSnapshots, audit, podSecurity, namespaces, admissionGuard",
       "cluster.name: missing; allowed: lower-case letters, digits and '-'",
-      "cluster.version: 3 is not a version; allowed: a pinned RKE2 release such as v1.33.5+rke2r1",
+      "cluster.version: 3 was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in " +
+        'quotes exactly as meant, e.g. "3"; allowed: a pinned RKE2 release such as v1.33.5+rke2r1',
       'cluster.cni: "weave" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',
       'cluster.clusterCidr: "10.42.0.1/16" is not an IPv4 network; allowed: a CIDR whose address is the network ' +
         "address, such as 10.42.0.0/16",
@@ -365,11 +367,11 @@ describe("operator files named in the config", () => {
       };
     });
     expect(problemsOf(c, context({ baseDir: dir }))).toEqual([
-      'cluster.audit.policyFile: "empty-policy.yaml" logs nothing (every rule is level None, like RKE2\'s empty ' +
-        "default); allowed: a policy with at least one rule at Metadata or above (CIS 3.2.1)",
       `cluster.registries.configs["r.example"].tls.caFile: "missing-ca.crt" is not a readable file (resolved to ${dir}/missing-ca.crt); allowed: a path relative to ${dir} or absolute`,
       `cluster.registries.configs["r.example"].tls.certFile: "missing.crt" is not a readable file (resolved to ${dir}/missing.crt); allowed: a path relative to ${dir} or absolute`,
       'cluster.registries.configs["r.example"].tls: names only one of certFile and keyFile; allowed: both (client certificate auth) or neither',
+      'cluster.audit.policyFile: "empty-policy.yaml" logs nothing (every rule is level None, like RKE2\'s empty ' +
+        "default); allowed: a policy with at least one rule at Metadata or above (CIS 3.2.1)",
     ]);
   });
 

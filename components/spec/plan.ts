@@ -1,5 +1,6 @@
-// Which nodes a spec asks for, in bootstrap order, and the address the cluster registers through.
-import type { ClusterSpec, Role } from "../spec/types";
+// Planning: which nodes a spec asks for, in bootstrap order, and the address the cluster registers through. Pure;
+// the render, the node sources and the bootstrap all read it, so the join order and the registration rule live once.
+import type { ClusterSpec, Role } from "./types";
 
 /** A node as the spec plans it, before any address is known. */
 export interface PlannedNode {
@@ -81,21 +82,35 @@ export function offlineFacts(spec: ClusterSpec): NodeFacts[] {
 }
 
 /**
- * The fixed address every joining node and the kubeconfig use: a configured address or load balancer when there is
- * one, else the first server. `loadBalancerAddress` is the NLB's DNS name on AWS.
+ * The fixed address every joining node and the kubeconfig use: a configured address, else the load balancer when
+ * there is one, else the first server's private address. Generic over the address type so that the render (plain
+ * strings) and the node sources (Outputs) share the one rule.
  */
+export function registrationAddressOf<A>(
+  spec: ClusterSpec,
+  nodes: readonly { role: Role; index: number; privateAddress: A }[],
+  how: { fixed: (address: string) => A; loadBalancer?: () => A },
+): A {
+  if (spec.nodes.source === "existing" && spec.nodes.registrationAddress !== undefined) {
+    return how.fixed(spec.nodes.registrationAddress);
+  }
+  if (spec.nodes.source === "aws" && spec.nodes.loadBalancer) {
+    if (!how.loadBalancer) throw new Error("the spec asks for a load balancer but none was given");
+    return how.loadBalancer();
+  }
+  const first = nodes.find((n) => n.role === "server" && n.index === 0);
+  if (!first) throw new Error("a cluster needs a first server");
+  return first.privateAddress;
+}
+
+/** The registration address as the offline render knows it (`loadBalancerAddress` is the NLB's DNS name on AWS). */
 export function registrationAddress(
   spec: ClusterSpec,
   nodes: NodeFacts[],
   loadBalancerAddress?: string,
 ): string {
-  if (spec.nodes.source === "existing" && spec.nodes.registrationAddress !== undefined) {
-    return spec.nodes.registrationAddress;
-  }
-  if (spec.nodes.source === "aws" && spec.nodes.loadBalancer) {
-    return loadBalancerAddress ?? addressPlaceholder("nlb.dns-name");
-  }
-  const first = nodes.find((n) => n.role === "server" && n.index === 0);
-  if (!first) throw new Error("a cluster needs a first server");
-  return first.privateAddress;
+  return registrationAddressOf(spec, nodes, {
+    fixed: (address) => address,
+    loadBalancer: () => loadBalancerAddress ?? addressPlaceholder("nlb.dns-name"),
+  });
 }

@@ -1,0 +1,85 @@
+// Section "install": online from a pinned release URL, or air-gapped from the operator's folder, whose files and
+// checksums are checked here (at preview) and again on every node before use.
+import { z } from "zod";
+import { checkAirgapFolder, type AirgapCheck } from "./artifacts";
+import { bad, fmt } from "./problems";
+import { section } from "./section";
+
+export const installShape = {
+  install: z
+    .strictObject({
+      mode: z.enum(["online", "airgap"]).default("online"),
+      arch: z.enum(["amd64", "arm64"]).default("amd64"),
+      artifactsDir: z.string().min(1).optional(),
+      artifactUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s]+$/, {
+          error: bad("is not an https URL; allowed: https://… (TLS is always verified)"),
+        })
+        .default("https://github.com/rancher/rke2/releases/download"),
+      tarballSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, { error: bad("is not a sha256; allowed: 64 lower-case hex digits") })
+        .optional(),
+    })
+    .prefault({}),
+};
+
+export type Arch = z.output<typeof installShape.install>["arch"];
+
+type RawInstall = z.output<typeof installShape.install>;
+
+const onlineSpec = ({ arch, artifactUrl, tarballSha256 }: RawInstall) => ({
+  mode: "online" as const,
+  arch,
+  artifactUrl,
+  /** Pins the release tarball's checksum too (the node always checks the published checksum file). */
+  tarballSha256,
+});
+
+const airgapSpec = (arch: Arch, artifactsDir: string, checked: AirgapCheck) => ({
+  mode: "airgap" as const,
+  arch,
+  artifactsDir,
+  checksumFile: checked.checksumFile,
+  artifacts: checked.artifacts,
+});
+
+export type InstallSpec = ReturnType<typeof onlineSpec> | ReturnType<typeof airgapSpec>;
+
+export const install = section<typeof installShape, { install: InstallSpec }>({
+  shape: installShape,
+  build({ install: raw }, { problems, load, earlier }) {
+    if (raw.mode === "online") {
+      if (raw.artifactsDir !== undefined) {
+        problems.add(
+          ["install", "artifactsDir"],
+          `${fmt(raw.artifactsDir)} is only used by mode airgap; allowed: ` +
+            "remove it, or set install.mode: airgap",
+        );
+        return undefined;
+      }
+      return { value: { install: onlineSpec(raw) }, secrets: [] };
+    }
+    if (raw.artifactsDir === undefined) {
+      problems.add(
+        ["install", "artifactsDir"],
+        "missing; allowed: the operator folder holding the RKE2 tarball, " +
+          `images and sha256sum-${raw.arch}.txt (required by mode airgap)`,
+      );
+      return undefined;
+    }
+    // Without a private registry every image must come from a tarball, including the chosen CNI's.
+    const imagesFromRegistry = earlier.systemDefaultRegistry !== undefined;
+    const result = checkAirgapFolder(
+      load.baseDir,
+      raw.artifactsDir,
+      raw.arch,
+      earlier.cni ?? "canal",
+      imagesFromRegistry,
+    );
+    for (const message of result.problems) problems.add(["install", "artifactsDir"], message);
+    if (result.problems.length > 0) return undefined;
+    return { value: { install: airgapSpec(raw.arch, raw.artifactsDir, result) }, secrets: [] };
+  },
+});
