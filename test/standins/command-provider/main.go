@@ -15,8 +15,11 @@
 // Not implemented: command:remote:CopyFile (deprecated), the command:local:run invoke, local
 // assetPaths/archivePaths outputs, Read beyond echoing the state, Windows.
 //
-// To use the real provider instead, put its `pulumi-resource-command` in a folder and point
-// HARDENED_RKE2_COMMAND_PROVIDER_DIR at that folder.
+// Build: e2e/toolchain/build.sh command-standin (into <cache>/toolchain/command-standin-src-<hash>/;
+// `build.sh --print-env` names the folder). Tests: ./run-tests.sh (root, openssh-server), and
+// ./break-each-test.py shows each test failing when its cause is broken. To use the real provider
+// instead, put its `pulumi-resource-command` in a folder and point HARDENED_RKE2_COMMAND_PROVIDER_DIR
+// at that folder.
 package main
 
 import (
