@@ -22,7 +22,7 @@ export const TOOLCHAIN_BIN = path.join(
   "bin",
 );
 
-const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager"];
+export const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager"];
 
 export interface ControlPlane {
   spec: ClusterSpec;

@@ -7,14 +7,15 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { TOOLCHAIN_BIN, until } from "./control-plane";
+import { CONTROL_PLANE, TOOLCHAIN_BIN, until } from "./control-plane";
 import { makeRoot } from "./standin-root";
 import { REPO } from "./spec";
 
 /** The port every test host's sshd listens on (its own address each; not 22, which the machine may use itself). */
 export const SSH_PORT = 2222;
 
-const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager"];
+/** The non-root account every test host has (add-sshd.sh), allowed to run anything as root through sudo. */
+const LOGIN_USER = "rke2admin";
 
 export interface SshHost {
   name: string;
@@ -77,7 +78,7 @@ export async function makeSshHost(
   const root = makeRoot();
   const r = spawnSync(
     "bash",
-    [path.join(REPO, "test", "hosts", "add-sshd.sh"), root, authorizedKeyFile, "rke2admin"],
+    [path.join(REPO, "test", "hosts", "add-sshd.sh"), root, authorizedKeyFile, LOGIN_USER],
     { encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`add-sshd.sh failed for ${name}: ${r.stderr}`);
@@ -142,7 +143,7 @@ export function newKeyPair(dir: string, name: string): { privateKeyFile: string;
 
 /** Adds `publicKey` to the authorized keys of root and the login user on a host (or replaces them all with it). */
 export function authorize(host: SshHost, publicKey: string, replace = false): void {
-  for (const home of ["root", `home/${host.user === "root" ? "rke2admin" : host.user}`]) {
+  for (const home of ["root", `home/${LOGIN_USER}`]) {
     const file = path.join(host.root, home, ".ssh/authorized_keys");
     const keys = replace ? [] : fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
     fs.writeFileSync(file, [...keys, publicKey].join("\n") + "\n");
