@@ -9,6 +9,7 @@ import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
 import { READ_KUBECONFIG, rewriteKubeconfig, stepOptions, tailAsRoot } from "./bootstrap/remote";
 import { ClusterHardening } from "./hardening";
+import { renderBundle } from "./render/bundle";
 import { controlMap } from "./render/cis";
 import { placeholderInputs, type RenderInputs } from "./render/inputs";
 import { existingNodes } from "./nodes/existing";
@@ -61,6 +62,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const token = args.clusterToken ?? new GeneratedToken(`${name}-token`, parent).value;
     const secretInputs = secretRenderInputs(token, args.secrets, args.baseDir);
     const plainInputs = placeholderInputs(args.baseDir);
+    // The offline render of every node (AWS addresses as placeholders): known at any preview, it is what the policy
+    // pack judges a node by while the node's real files are still unknown (a generated token, an address to come).
+    const plans = new Map(renderBundle(spec, plainInputs).nodes.map((b) => [b.node.name, b.files]));
     const artifacts =
       spec.install.mode === "airgap"
         ? spec.install.artifacts.map((a) => ({
@@ -95,6 +99,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
           registrationAddress: nodeSet.registrationAddress,
           secretInputs,
           plainInputs,
+          plan: plans.get(node.name) ?? [],
           startAfter,
           artifacts,
         },

@@ -29,6 +29,8 @@ export interface NodeBootstrapArgs {
   secretInputs: pulumi.Output<RenderInputs>;
   /** Renders with placeholders: its digests are plain, so the steps that hold no secret keep plain triggers. */
   plainInputs: RenderInputs;
+  /** The node's files as the offline render writes them (no secret, no address that is not known yet). */
+  plan: NodeFile[];
   /** The node starts RKE2 only after these (the previous server's readiness, or the first server's). */
   startAfter: pulumi.Resource[];
   /** Air-gap artifacts on the operator's machine: file name → local path. */
@@ -198,6 +200,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
     this.ready = last;
     this.steps = steps;
-    this.registerOutputs({});
+    // The plan is an output, not an input: the policy pack's stack policies see outputs, and they judge a node by its
+    // plan only while its files step's input is unknown (a first preview).
+    this.registerOutputs({ plan: fileRecords(args.plan) });
   }
 }

@@ -3,29 +3,7 @@
 import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { SCRIPT_STEPS } from "../../components/render/node";
-import { decodeFiles, envOf, FILES_STEP, nodeOf } from "./files";
-
-const COMMAND = "command:remote:Command";
-
-/** True when `r` depends, directly or through other resources, on a resource named `name`. */
-function dependsOn(r: PolicyResource, name: string, seen = new Set<string>()): boolean {
-  for (const d of r.dependencies) {
-    if (d.name === name) return true;
-    if (!seen.has(d.urn)) {
-      seen.add(d.urn);
-      if (dependsOn(d, name, seen)) return true;
-    }
-  }
-  return false;
-}
-
-function roles(resources: PolicyResource[]): Map<string, string> {
-  const byNode = new Map<string, string>();
-  for (const r of resources.filter((x) => x.type === COMMAND && FILES_STEP.test(x.name))) {
-    byNode.set(nodeOf(r.name), envOf(decodeFiles(r.props.stdin)).ROLE ?? "unknown");
-  }
-  return byNode;
-}
+import { dependsOn, nodeViews } from "./nodes";
 
 export const hardeningBeforeStart: StackValidationPolicy = {
   name: "bootstrap-hardening-before-start",
@@ -33,15 +11,18 @@ export const hardeningBeforeStart: StackValidationPolicy = {
     "Every node applies its kernel parameters (and, on servers, the etcd user) before RKE2 starts.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const byName = new Map(args.resources.map((r) => [r.name, r]));
-    for (const [node, role] of roles(args.resources)) {
-      const start = byName.get(`${node}-start`);
-      const required = SCRIPT_STEPS.filter((s) => s.beforeStart && (role === "server" || !s.servers));
+    for (const node of nodeViews(args.resources)) {
+      const start = node.steps.get("start");
+      const required = SCRIPT_STEPS.filter((s) => s.beforeStart && (node.role === "server" || !s.servers));
       for (const { step } of required) {
-        if (!byName.has(`${node}-${step}`)) {
-          report(`node ${node} has no ${step} step; RKE2's CIS profile refuses to start without it`);
-        } else if (start && !dependsOn(start, `${node}-${step}`)) {
-          report(`node ${node} starts RKE2 without waiting for its ${step} step`);
+        const before = node.steps.get(step);
+        if (!before) {
+          report(
+            `node ${node.name} has no ${step} step; RKE2's CIS profile refuses to start without it`,
+            node.urn,
+          );
+        } else if (start && !dependsOn(start, before.urn)) {
+          report(`node ${node.name} starts RKE2 without waiting for its ${step} step`, start.urn);
         }
       }
     }
@@ -53,11 +34,15 @@ export const oddServerCount: StackValidationPolicy = {
   description: "The cluster has an odd number of servers (etcd quorum).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const servers = [...roles(args.resources).values()].filter((r) => r === "server").length;
+    const servers = nodeViews(args.resources).filter((n) => n.role === "server").length;
     if (servers > 0 && servers % 2 === 0)
       report(`the stack has ${servers} servers; etcd needs an odd count (1, 3, 5 or 7)`);
   },
 };
+
+/** A Kubernetes object the engine hands the pack without properties: in a preview where its provider's kubeconfig is
+ * unknown (it comes from this update), the provider is not asked, so the object has no known properties at all. */
+const unseen = (r: PolicyResource) => r.type.startsWith("kubernetes:") && Object.keys(r.props).length === 0;
 
 interface PolicySpec {
   podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
@@ -85,6 +70,8 @@ export const namespaceNetworkPolicy: StackValidationPolicy = {
     "Every namespace the stack manages has a default-deny NetworkPolicy: ingress in the built-in ones, ingress and egress in the ones it creates.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
+    // Not judged yet where the objects cannot be seen: a namespace's policy may be one of them (cannotSeeYet says so).
+    if (args.resources.some(unseen)) return;
     const meta = (r: PolicyResource) => (r.props.metadata ?? {}) as { name?: string; namespace?: string };
     const denies = new Map<string | undefined, PolicySpec>(
       args.resources
@@ -119,5 +106,24 @@ export const namespaceNetworkPolicy: StackValidationPolicy = {
           `namespace ${name}: hardened-rke2-default-deny ${gap}; restore it as rendered (CIS ${stableCisId("namespaceNetworkPolicies")})`,
         );
     }
+  },
+};
+
+export const cannotSeeYet: StackValidationPolicy = {
+  name: "policy-pack-cannot-see-yet",
+  description:
+    "Says what this preview does not let the pack see yet (neither a pass nor a failure): nodes judged by their plan, Kubernetes objects without properties.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const planned = nodeViews(args.resources).filter((n) => n.from === "plan");
+    if (planned.length > 0)
+      report(
+        `${planned.length} node(s) (${planned.map((n) => n.name).join(", ")}) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview`,
+      );
+    const objects = args.resources.filter(unseen);
+    if (objects.length > 0)
+      report(
+        `${objects.length} Kubernetes object(s) not judged by k8s-namespace-default-deny: their provider's kubeconfig comes from this update, so the engine gives them no properties; they are judged on the next preview (the resource policies judged their inputs)`,
+      );
   },
 };

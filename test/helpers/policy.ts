@@ -7,7 +7,7 @@ import type {
   Policies,
 } from "@pulumi/policy";
 import * as policySdk from "@pulumi/policy";
-import { unwrap, type Recorded } from "./program";
+import { UNKNOWN as WIRE_UNKNOWN, unwrap, type Recorded } from "./program";
 
 // The policy server's own unknown-value proxy: exported at runtime, its types are marked internal.
 const { unknownCheckingProxy, UnknownValueError } = policySdk as unknown as {
@@ -20,12 +20,14 @@ export interface Fixture {
   name: string;
   props: Record<string, any>;
   dependsOn?: string[];
+  /** The name of the fixture this one is a child of (a node's steps are children of its component). */
+  parent?: string;
 }
 
 /** The engine's marker for a value not known until the update (policy/proxy.js). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-function deepUnwrap(value: unknown): any {
+export function deepUnwrap(value: unknown): any {
   const v = unwrap(value);
   if (Array.isArray(v)) return v.map(deepUnwrap);
   if (v !== null && typeof v === "object")
@@ -37,8 +39,34 @@ export function fromRecorded(resources: Recorded[]): Fixture[] {
   return resources.map((r) => ({
     type: r.type,
     name: r.name,
-    props: deepUnwrap(r.inputs),
+    // A component's properties, to the engine, are the outputs it registered.
+    props: deepUnwrap(r.outputs ?? r.inputs),
     dependsOn: r.dependsOn,
+    parent: r.parent,
+  }));
+}
+
+/** True when a provider's recorded configuration holds a value not known yet (e.g. a kubeconfig read by this run). */
+function configUnknown(provider: Recorded | undefined): boolean {
+  const wire = (provider?.wire ?? {}) as Record<string, unknown>;
+  return Object.values(wire).some((v) => unwrap(v) === WIRE_UNKNOWN);
+}
+
+/**
+ * A recorded preview as the engine hands it to stack policies (step_generator.go, AnalyzeResources: "AnalyzeStack is
+ * called on the final outputs of each resource"): a custom resource's outputs, which in a preview are its inputs as
+ * sent (unknowns included, as the policy server's unknown marker); a component's registered outputs; and no
+ * properties at all for a resource whose provider's configuration is unknown, since the engine cannot ask that
+ * provider (what a first preview of this stack showed for its Kubernetes objects, issue #18).
+ */
+export function asStackPoliciesSeeIt(resources: Recorded[]): Fixture[] {
+  const byName = new Map(resources.map((r) => [r.name, r]));
+  return resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    props: r.provider && configUnknown(byName.get(r.provider)) ? {} : deepUnwrap(r.outputs ?? r.wire),
+    dependsOn: r.dependsOn,
+    parent: r.parent,
   }));
 }
 
@@ -89,13 +117,15 @@ export async function checkStack(policy: StackValidationPolicy, fixtures: Fixtur
       type: f.type,
       name: f.name,
       urn: `urn:${f.type}::${f.name}`,
-      props: f.props,
+      // As the policy server hands them over: behind the unknown-checking proxy.
+      props: unknownCheckingProxy(f.props),
       dependencies: [] as PolicyResource[],
     } as unknown as PolicyResource;
     byName.set(f.name, r);
     return r;
   });
   fixtures.forEach((f, i) => {
+    if (f.parent) resources[i].parent = byName.get(f.parent);
     for (const d of f.dependsOn ?? []) {
       const dep = byName.get(d);
       if (dep) resources[i].dependencies.push(dep);
@@ -111,11 +141,13 @@ export async function checkPack(
   policies: Policies,
   fixtures: Fixture[],
   config: Record<string, Record<string, unknown>> = {},
+  /** What the stack policies see, when it differs from the resources' inputs (a preview: see asStackPoliciesSeeIt). */
+  stackView: Fixture[] = fixtures,
 ): Promise<string[]> {
   const out: string[] = [];
   for (const p of policies) {
     if (isStack(p)) {
-      for (const v of await checkStack(p, fixtures)) out.push(`${p.name}: ${v}`);
+      for (const v of await checkStack(p, stackView)) out.push(`${p.name}: ${v}`);
     } else {
       for (const f of fixtures) {
         for (const v of await checkResource(p, f, config[p.name]))

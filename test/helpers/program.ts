@@ -16,6 +16,12 @@ export interface Recorded {
   wire: unknown;
   /** Names of the resources this one depends on (engine-level dependencies). */
   dependsOn: string[];
+  /** The name of its parent (a component), when it has one other than the stack. */
+  parent?: string;
+  /** The name of the provider resource it was registered with, when one was given. */
+  provider?: string;
+  /** A component's registered outputs, in wire form (what the engine keeps as its outputs). */
+  outputs?: unknown;
 }
 
 export interface ProgramRun {
@@ -151,12 +157,27 @@ export async function runProgram(
       inputs: {},
       wire: req.getObject()?.toJavaScript(),
       dependsOn: req.getDependenciesList().map(urnName),
+      parent:
+        req.getParent() && !req.getParent().includes("pulumi:pulumi:Stack")
+          ? urnName(req.getParent())
+          : undefined,
+      // A provider reference is `<urn>::<id>`.
+      provider: req.getProvider()
+        ? urnName(req.getProvider().slice(0, req.getProvider().lastIndexOf("::")))
+        : undefined,
     };
     resources.push(recorded);
     return register(req, (err: unknown, response: any) => {
       if (!err) recorded.inputs = pulumi.runtime.deserializeProperties(req.getObject());
       callback(err, response);
     });
+  };
+
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req: any, callback: any) => {
+    const r = resources.find((x) => x.name === urnName(req.getUrn()));
+    if (r) r.outputs = req.getOutputs()?.toJavaScript();
+    return registerOutputs(req, callback);
   };
 
   let program: Record<string, unknown> = {};

@@ -5,25 +5,48 @@ import { fileRecords } from "../../components/bootstrap/remote";
 import { renderBundle } from "../../components/render/bundle";
 import type { NodeFile } from "../../components/render/files";
 import { auditLogging, cisProfile, noSecretInCommandText } from "../../policy/policies/rke2";
-import { hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "../../policy/policies/stack";
-import { checkResource, checkStack, type Fixture } from "../helpers/policy";
+import { NODE_COMPONENT } from "../../policy/policies/nodes";
+import {
+  cannotSeeYet,
+  hardeningBeforeStart,
+  namespaceNetworkPolicy,
+  oddServerCount,
+} from "../../policy/policies/stack";
+import { checkResource, checkStack, UNKNOWN, type Fixture } from "../helpers/policy";
 import { existingConfig, spec } from "../helpers/spec";
 
 const inputs = { secret: () => "token", file: () => "", secretFile: () => "" };
 
-/** The bootstrap commands of every node of a rendered stack, chained as the program chains them. */
-function stackFixtures(edit: (path: string, content: string) => string = (_p, c) => c): Fixture[] {
+type Edit = (path: string, content: string) => string;
+
+/**
+ * Every node of a rendered stack as the program registers it: its NodeBootstrap component (the plan, the offline
+ * render, as its output) with its steps as children, chained as the program chains them. `edit` changes the files of
+ * the node named `only` (every node when unset), in what its files step sends and in its plan; `firstPreview` leaves
+ * the files step's input unknown, as a stack's first preview does.
+ */
+function stackFixtures(
+  edit: Edit = (_p, c) => c,
+  options: { only?: string; firstPreview?: boolean } = {},
+): Fixture[] {
   const out: Fixture[] = [];
   for (const b of renderBundle(spec(existingConfig()), inputs).nodes) {
     const node = `test-${b.node.name}`;
+    const change = !options.only || options.only === b.node.name;
     const files: NodeFile[] = [...b.files, ...b.scripts].map((f) => ({
       ...f,
-      content: edit(f.path, f.content),
+      content: change ? edit(f.path, f.content) : f.content,
     }));
+    out.push({
+      type: NODE_COMPONENT,
+      name: node,
+      props: { plan: fileRecords(files.filter((f) => b.files.some((x) => x.path === f.path))) },
+    });
     out.push({
       type: "command:remote:Command",
       name: `${node}-files`,
-      props: { stdin: fileRecords(files), create: "static" },
+      props: { stdin: options.firstPreview ? UNKNOWN : fileRecords(files), create: "static" },
+      parent: node,
     });
     let previous = `${node}-files`;
     for (const s of b.scripts) {
@@ -32,6 +55,7 @@ function stackFixtures(edit: (path: string, content: string) => string = (_p, c)
         name: `${node}-${s.step}`,
         props: { create: "static" },
         dependsOn: [previous],
+        parent: node,
       });
       previous = `${node}-${s.step}`;
     }
@@ -39,8 +63,6 @@ function stackFixtures(edit: (path: string, content: string) => string = (_p, c)
   return out;
 }
 
-const filesOf = (fixtures: Fixture[], node: string) =>
-  fixtures.find((f) => f.name === `test-${node}-files`) as Fixture;
 const editConfig = (change: (c: Record<string, unknown>) => void) => (path: string, content: string) => {
   if (path !== "/etc/rancher/rke2/config.yaml") return content;
   const c = parse(content) as Record<string, unknown>;
@@ -50,53 +72,66 @@ const editConfig = (change: (c: Record<string, unknown>) => void) => (path: stri
 
 describe("rke2-cis-profile", () => {
   it("passes every rendered node", async () => {
-    for (const f of stackFixtures().filter((x) => x.name.endsWith("-files")))
-      expect(await checkResource(cisProfile, f)).toEqual([]);
+    expect(await checkStack(cisProfile, stackFixtures())).toEqual([]);
   });
   it("refuses a missing profile and a profile the version refuses", async () => {
-    const removed = filesOf(stackFixtures(editConfig((c) => delete c.profile)), "s1");
-    expect(await checkResource(cisProfile, removed)).toEqual([
-      "test-s1-files: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)",
+    const removed = stackFixtures(
+      editConfig((c) => delete c.profile),
+      { only: "s1" },
+    );
+    expect(await checkStack(cisProfile, removed)).toEqual([
+      "node test-s1: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)",
     ]);
-    const old = filesOf(stackFixtures(editConfig((c) => (c.profile = "cis-1.23"))), "a1");
-    expect(await checkResource(cisProfile, old)).toEqual([
-      'test-a1-files: profile is "cis-1.23"; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)',
+    const old = stackFixtures(
+      editConfig((c) => (c.profile = "cis-1.23")),
+      { only: "a1" },
+    );
+    expect(await checkStack(cisProfile, old)).toEqual([
+      'node test-a1: profile is "cis-1.23"; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)',
     ]);
   });
   it("refuses protect-kernel-defaults turned off", async () => {
-    const off = filesOf(stackFixtures(editConfig((c) => (c["protect-kernel-defaults"] = false))), "s2");
-    expect(await checkResource(cisProfile, off)).toEqual([
-      "test-s2-files: protect-kernel-defaults is not true; the CIS profile requires it (CIS 4.2.6 in older benchmarks)",
+    const off = stackFixtures(
+      editConfig((c) => (c["protect-kernel-defaults"] = false)),
+      { only: "s2" },
+    );
+    expect(await checkStack(cisProfile, off)).toEqual([
+      "node test-s2: protect-kernel-defaults is not true; the CIS profile requires it (CIS 4.2.6 in older benchmarks)",
     ]);
   });
 });
 
 describe("rke2-audit-logging", () => {
   it("passes rendered servers and ignores agents", async () => {
-    for (const f of stackFixtures().filter((x) => x.name.endsWith("-files")))
-      expect(await checkResource(auditLogging, f)).toEqual([]);
+    expect(await checkStack(auditLogging, stackFixtures())).toEqual([]);
+    const agentOnly = stackFixtures(
+      editConfig((c) => delete c["audit-policy-file"]),
+      { only: "a1" },
+    );
+    expect(await checkStack(auditLogging, agentOnly)).toEqual([]);
   });
   it("refuses weakened audit flags", async () => {
-    const weak = filesOf(
-      stackFixtures(
-        editConfig(
-          (c) =>
-            (c["kube-apiserver-arg"] = [
-              "audit-log-maxage=7",
-              "audit-log-maxbackup=10",
-              "audit-log-maxsize=100",
-            ]),
-        ),
+    const weak = stackFixtures(
+      editConfig(
+        (c) =>
+          (c["kube-apiserver-arg"] = [
+            "audit-log-maxage=7",
+            "audit-log-maxbackup=10",
+            "audit-log-maxsize=100",
+          ]),
       ),
-      "s1",
+      { only: "s1" },
     );
-    expect(await checkResource(auditLogging, weak)).toEqual([
-      "test-s1-files: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)",
-      "test-s1-files: audit-log-maxage is 7; it must be 30 or more (CIS 1.2.17)",
+    expect(await checkStack(auditLogging, weak)).toEqual([
+      "node test-s1: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)",
+      "node test-s1: audit-log-maxage is 7; it must be 30 or more (CIS 1.2.17)",
     ]);
-    const noFile = filesOf(stackFixtures(editConfig((c) => delete c["audit-policy-file"])), "s1");
-    expect(await checkResource(auditLogging, noFile)).toEqual([
-      "test-s1-files: audit-policy-file is undefined; point it at /etc/rancher/rke2/audit-policy.yaml (CIS 3.2.1)",
+    const noFile = stackFixtures(
+      editConfig((c) => delete c["audit-policy-file"]),
+      { only: "s1" },
+    );
+    expect(await checkStack(auditLogging, noFile)).toEqual([
+      "node test-s1: audit-policy-file is undefined; point it at /etc/rancher/rke2/audit-policy.yaml (CIS 3.2.1)",
     ]);
   });
   it("refuses an audit policy that logs nothing", async () => {
@@ -104,8 +139,46 @@ describe("rke2-audit-logging", () => {
       path === "/etc/rancher/rke2/audit-policy.yaml"
         ? "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n"
         : content;
-    expect(await checkResource(auditLogging, filesOf(stackFixtures(empty), "s1"))).toEqual([
-      "test-s1-files: the audit policy logs nothing; add a rule at Metadata or above (CIS 3.2.1)",
+    expect(await checkStack(auditLogging, stackFixtures(empty, { only: "s1" }))).toEqual([
+      "node test-s1: the audit policy logs nothing; add a rule at Metadata or above (CIS 3.2.1)",
+    ]);
+  });
+});
+
+describe("a first preview: the files step's input unknown", () => {
+  it("judges each node by its plan and says so, neither passing nor failing what it cannot see", async () => {
+    const preview = stackFixtures(undefined, { firstPreview: true });
+    expect(await checkStack(cisProfile, preview)).toEqual([]);
+    expect(await checkStack(cannotSeeYet, preview)).toEqual([
+      "4 node(s) (test-s1, test-s2, test-s3, test-a1) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview",
+    ]);
+    const weak = stackFixtures(
+      editConfig((c) => delete c.profile),
+      { only: "s2", firstPreview: true },
+    );
+    expect(await checkStack(cisProfile, weak)).toEqual([
+      "node test-s2: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)",
+    ]);
+  });
+  it("judges what the files step sends once it is known, over the plan", async () => {
+    // The plan as rendered, what is sent weakened (a transformation after the render, say).
+    const sent = stackFixtures(
+      editConfig((c) => delete c.profile),
+      { only: "s1" },
+    );
+    const planned = stackFixtures();
+    const mixed = sent.map((f) => (f.type === NODE_COMPONENT ? planned.find((x) => x.name === f.name)! : f));
+    expect(await checkStack(cisProfile, mixed)).toEqual([
+      "node test-s1: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)",
+    ]);
+    expect(await checkStack(cannotSeeYet, mixed)).toEqual([]);
+  });
+  it("leaves Kubernetes objects without properties unjudged and says so", async () => {
+    const ns: Fixture = { type: "kubernetes:core/v1:Namespace", name: "ns-shop", props: {} };
+    const np: Fixture = { type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "np-shop", props: {} };
+    expect(await checkStack(namespaceNetworkPolicy, [ns, np])).toEqual([]);
+    expect(await checkStack(cannotSeeYet, [ns, np])).toEqual([
+      "2 Kubernetes object(s) not judged by k8s-namespace-default-deny: their provider's kubeconfig comes from this update, so the engine gives them no properties; they are judged on the next preview (the resource policies judged their inputs)",
     ]);
   });
 });
@@ -149,7 +222,7 @@ describe("stack policies", () => {
     ]);
   });
   it("refuse an even server count", async () => {
-    const fixtures = stackFixtures().filter((f) => !f.name.startsWith("test-s3-"));
+    const fixtures = stackFixtures().filter((f) => f.name !== "test-s3" && !f.name.startsWith("test-s3-"));
     expect(await checkStack(oddServerCount, fixtures)).toEqual([
       "the stack has 2 servers; etcd needs an odd count (1, 3, 5 or 7)",
     ]);

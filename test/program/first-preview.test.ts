@@ -6,7 +6,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { stringify, parse } from "yaml";
+import { decodeFileRecords, encodeFileRecords } from "../../components/render/records";
+import { policies } from "../../policy/policies";
+import { NODE_COMPONENT } from "../../policy/policies/nodes";
 import { writeFakeArtifacts } from "../helpers/fake-artifacts";
+import { asStackPoliciesSeeIt, checkPack, deepUnwrap, type Fixture } from "../helpers/policy";
 import { runProgram, secretUnknowns, type ProgramRun } from "../helpers/program";
 
 const artifacts = writeFakeArtifacts(fs.mkdtempSync(path.join(os.tmpdir(), "first-preview-")));
@@ -35,5 +40,72 @@ describe.each(["dev", "prod", "airgap"])("the first preview of the %s stack", (s
         .map((p) => `${c.name}: ${p}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  // The pack as CI runs it on this preview: resource policies on each resource's inputs as sent (unknowns included),
+  // stack policies on what the engine hands them (see asStackPoliciesSeeIt). The dev stack runs with its pack config.
+  const pack = (resources: Fixture[], stackView: Fixture[]) =>
+    checkPack(
+      policies,
+      resources,
+      stack === "dev"
+        ? (JSON.parse(
+            fs.readFileSync(path.join(__dirname, "../../policy/config/dev.json"), "utf8"),
+          ) as Record<string, Record<string, unknown>>)
+        : {},
+      stackView,
+    );
+  const views = () => {
+    const resources = run.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      props: deepUnwrap(r.wire) as Record<string, unknown>,
+      dependsOn: r.dependsOn,
+      parent: r.parent,
+    }));
+    return { resources, stackView: asStackPoliciesSeeIt(run.resources) };
+  };
+
+  it("passes the whole pack, which says what it cannot see yet", async () => {
+    const { resources, stackView } = views();
+    const nodes = stackView.filter((f) => f.type === NODE_COMPONENT).map((f) => f.name);
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(await pack(resources, stackView)).toEqual([
+      `policy-pack-cannot-see-yet: ${nodes.length} node(s) (${nodes.join(", ")}) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview`,
+      expect.stringMatching(
+        /^policy-pack-cannot-see-yet: \d+ Kubernetes object\(s\) not judged by k8s-namespace-default-deny: /,
+      ),
+    ]);
+  });
+
+  it("fails weakened copies with the named policies, node-level ones included", async () => {
+    const { resources, stackView } = views();
+    const first = stackView.find((f) => f.type === NODE_COMPONENT) as Fixture;
+    // The first node's plan without the CIS profile, and its kernel parameters step gone.
+    const files = decodeFileRecords(first.props.plan);
+    const config = files.get("/etc/rancher/rke2/config.yaml")!;
+    const c = parse(config.content) as Record<string, unknown>;
+    delete c.profile;
+    files.set("/etc/rancher/rke2/config.yaml", { ...config, content: stringify(c) });
+    const plan = encodeFileRecords(
+      [...files].map(([p, f]) => ({ path: p, ...f, secret: false, purpose: "" })),
+    );
+    const weakened = stackView
+      .filter((f) => f.name !== `${first.name}-sysctl`)
+      .map((f) => (f === first ? { ...f, props: { plan } } : f));
+    // A namespace the stack creates, without its Pod Security label.
+    const ns = resources.find((r) => r.type === "kubernetes:core/v1:Namespace") as Fixture;
+    const metadata = ns.props.metadata as { name: string; labels: Record<string, string> };
+    const unlabelled = resources.map((r) =>
+      r === ns ? { ...r, props: { ...r.props, metadata: { ...metadata, labels: {} } } } : r,
+    );
+    const found = (await pack(unlabelled, weakened)).filter(
+      (v) => !v.startsWith("policy-pack-cannot-see-yet:"),
+    );
+    expect(found).toEqual([
+      `rke2-cis-profile: node ${first.name}: profile is undefined; RKE2 v1.33.5+rke2r1 needs one of: cis (CIS)`,
+      `k8s-namespace-pod-security: namespace ${metadata.name} has no pod-security.kubernetes.io/enforce label; set it to restricted (CIS 5.2)`,
+      `bootstrap-hardening-before-start: node ${first.name} has no sysctl step; RKE2's CIS profile refuses to start without it`,
+    ]);
   });
 });
