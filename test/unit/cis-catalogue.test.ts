@@ -22,7 +22,8 @@ import {
 import type { Benchmark } from "../../components/spec/version";
 import { defaultServiceAccountAutomount } from "../../policy/policies/kubernetes";
 import { auditLogging, cisProfile } from "../../policy/policies/rke2";
-import { checkResource } from "../helpers/policy";
+import { NODE_COMPONENT } from "../../policy/policies/nodes";
+import { checkResource, checkStack } from "../helpers/policy";
 import { existingConfig, spec } from "../helpers/spec";
 
 /** An RKE2 release on the line whose benchmark is the key. */
@@ -69,14 +70,19 @@ async function policyIds(b: Benchmark): Promise<string[]> {
       return { ...f, content: "rules: [{level: None}]\n" };
     return f;
   });
-  const fixture = {
-    type: "command:remote:Command",
-    name: "test-s1-files",
-    props: { stdin: fileRecords(files), create: "static" },
-  };
+  // The node as the program registers it: its component, with the files step as a child.
+  const node = [
+    { type: NODE_COMPONENT, name: "test-s1", props: {} },
+    {
+      type: "command:remote:Command",
+      name: "test-s1-files",
+      props: { stdin: fileRecords(files), create: "static" },
+      parent: "test-s1",
+    },
+  ];
   const messages = [
-    ...(await checkResource(auditLogging, fixture)),
-    ...(await checkResource(cisProfile, fixture)),
+    ...(await checkStack(auditLogging, node)),
+    ...(await checkStack(cisProfile, node)),
     ...(await checkResource(defaultServiceAccountAutomount, {
       type: "kubernetes:core/v1:ServiceAccountPatch",
       name: "sa",
