@@ -79,6 +79,7 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
     secrets.push(...(built?.secrets ?? []));
   }
   checkCidrs(problems, spec);
+  checkAirgapAws(problems, spec);
   checkSecrets(problems, secrets, load);
   if (!complete || problems.list.length > 0) throw new ConfigError(problems.list);
   return { ...(spec as Omit<ClusterSpec, "secrets">), secrets };
@@ -106,6 +107,21 @@ function checkCidrs(problems: Problems, spec: Partial<ClusterSpec>) {
       }
     }
   }
+}
+
+/**
+ * Air-gapped on AWS means no route out of the VPC: no public address on a node, no internet-facing load balancer and
+ * no bastion (each needs an internet gateway). The operator reaches the nodes and the API from inside the VPC.
+ */
+function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
+  const n = spec.nodes;
+  if (n?.source !== "aws" || spec.install?.mode !== "airgap") return;
+  const fix = "the air-gapped layout has no internet gateway; reach the VPC over a VPN or Direct Connect instead";
+  if (n.publicIp) problems.add(["nodes", "publicIp"], `true with install.mode airgap; allowed: false (${fix})`);
+  if (n.bastion)
+    problems.add(["nodes", "bastion"], `${fmt(n.bastion)} with install.mode airgap; allowed: unset (${fix})`);
+  if (n.apiAccess === "public" && !n.publicIp)
+    problems.add(["nodes", "apiAccess"], `"public" with install.mode airgap; allowed: "private" (${fix})`);
 }
 
 /** Every secret key a section references is stored as a secret, and set when `pulumi up` will read it. */

@@ -16,10 +16,24 @@ export interface Recorded {
   wire: unknown;
   /** Names of the resources this one depends on (engine-level dependencies). */
   dependsOn: string[];
+  /** The provider reference the resource was registered with (`<urn>::<id>`), "" for the default provider. */
+  provider: string;
+  /** The replacementTrigger option, as sent. */
+  replacementTrigger: unknown;
+  /** What the mocked provider answered beyond the inputs (a Stash's kept `output`). */
+  outputs?: Record<string, unknown>;
+}
+
+/** A data source call the program made: its token, arguments and the provider reference it named. */
+export interface Invoke {
+  token: string;
+  args: Record<string, any>;
+  provider: string;
 }
 
 export interface ProgramRun {
   resources: Recorded[];
+  invokes: Invoke[];
   outputs: Record<string, unknown>;
   byName(name: string): Recorded;
   ofType(type: string): Recorded[];
@@ -55,8 +69,10 @@ users:
 function state(type: string, name: string, inputs: Record<string, any>, n: number): Record<string, unknown> {
   switch (type) {
     case "pulumi:index:Stash":
-      // The engine's built-in Stash keeps the input it was created with as its output.
+      // The engine's built-in Stash keeps the input it was created with as its output (see `previous` below).
       return { output: inputs.input };
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      return { prefixListId: "pl-s3-test" };
     case "aws:ec2/instance:Instance":
       return { privateIp: `10.0.0.${10 + n}`, publicIp: `198.51.100.${10 + n}` };
     case "aws:lb/loadBalancer:LoadBalancer":
@@ -91,10 +107,24 @@ export async function isSecretOutput(value: unknown): Promise<boolean> {
 }
 
 /** Loads a stack file's config into the runtime, secret keys marked secret, then runs index.ts under mocks. */
+export interface RunOptions {
+  /** A stack's first preview: nothing exists, so nothing a provider computes is known. */
+  firstPreview?: boolean;
+  /** The image id the mocked getAmi answers, as the newest image matching the filters (default ami-0123456789abcdef0). */
+  newestAmi?: string;
+  /**
+   * The run before this one, on the same stack: each Stash keeps the output it had there unless its replacementTrigger
+   * changed, as the engine's built-in Stash does ("The output value is stateful and persists the original input value
+   * even when the input property is updated in subsequent deployments", pulumi.com/docs/iac/concepts/stash; a
+   * changed replacementTrigger replaces the resource, which then stores its new input).
+   */
+  previous?: ProgramRun;
+}
+
 export async function runProgram(
   stack: string,
   change?: (cluster: Record<string, any>) => void,
-  options: { firstPreview?: boolean } = {},
+  options: RunOptions = {},
 ): Promise<ProgramRun> {
   const file = path.join(REPO, "stacks", `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
@@ -113,6 +143,13 @@ export async function runProgram(
   pulumi.runtime.setAllConfig(config, secretKeys);
 
   const resources: Recorded[] = [];
+  const invokes: Invoke[] = [];
+  const triggers = new Map<string, string>();
+  const kept = (name: string): { output: unknown } | undefined => {
+    const before = options.previous?.resources.find((r) => r.type === STASH && r.name === name);
+    if (!before || JSON.stringify(before.replacementTrigger) !== triggers.get(name)) return undefined;
+    return { output: before.outputs?.output };
+  };
   let n = 0;
   await pulumi.runtime.setMocks(
     {
@@ -120,15 +157,18 @@ export async function runProgram(
         // A stack's first preview: nothing exists yet, so nothing a provider computes is known (generated tokens and
         // host keys, instance addresses, command outputs); the SDK reads every output the mock leaves out as unknown.
         if (options.firstPreview) return { id: undefined, state: {} };
-        const extra = state(args.type, args.name, args.inputs, n++);
+        const extra = { ...state(args.type, args.name, args.inputs, n++), ...(args.type === STASH ? kept(args.name) : {}) };
+        const recorded = resources.find((r) => r.name === args.name && r.type === args.type);
+        if (recorded) recorded.outputs = extra;
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
       },
       call: (args) => {
+        invokes.push({ token: args.token, args: args.inputs, provider: args.provider ?? "" });
         switch (args.token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
           case "aws:ec2/getAmi:getAmi":
-            return { id: "ami-0123456789abcdef0" };
+            return { id: options.newestAmi ?? "ami-0123456789abcdef0" };
           case "aws:ec2/getVpc:getVpc":
             return { cidrBlock: "10.99.0.0/16" };
           default:
@@ -145,13 +185,17 @@ export async function runProgram(
   const register = monitor.registerResource.bind(monitor);
   const urnName = (urn: string) => urn.split("::").pop() ?? urn;
   monitor.registerResource = (req: any, callback: any) => {
+    const replacementTrigger = req.getReplacementTrigger()?.toJavaScript();
     const recorded: Recorded = {
       type: req.getType(),
       name: req.getName(),
       inputs: {},
       wire: req.getObject()?.toJavaScript(),
       dependsOn: req.getDependenciesList().map(urnName),
+      provider: req.getProvider(),
+      replacementTrigger,
     };
+    triggers.set(recorded.name, JSON.stringify(replacementTrigger));
     resources.push(recorded);
     return register(req, (err: unknown, response: any) => {
       if (!err) recorded.inputs = pulumi.runtime.deserializeProperties(req.getObject());
@@ -179,6 +223,7 @@ export async function runProgram(
   await new Promise((r) => setTimeout(r, 50));
   return {
     resources,
+    invokes,
     outputs,
     byName: (name) => {
       const r = resources.find((x) => x.name === name);
@@ -188,6 +233,8 @@ export async function runProgram(
     ofType: (type) => resources.filter((r) => r.type === type),
   };
 }
+
+const STASH = "pulumi:index:Stash";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
