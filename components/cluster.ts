@@ -129,7 +129,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
       { ...parent, dependsOn: [firstServer.ready], additionalSecretOutputs: ["stdout", "stderr"] },
     );
     // The operator's address, not the registration one: the kubeconfig is used from the operator's machine.
-    const rewritten = pulumi.all([read.stdout, nodeSet.apiAddress]).apply(([k, a]) => rewriteKubeconfig(k, a));
+    const rewritten = pulumi
+      .all([read.stdout, nodeSet.apiAddress])
+      .apply(([k, a]) => rewriteKubeconfig(k, a));
     // The provider's outputs are unknown in the preview of any update of the read (a rotated SSH key updates it), and
     // an unknown kubeconfig would show the Kubernetes provider and every in-cluster object as replaced. The stash keeps
     // the kubeconfig it was first given; it is replaced, and the kubeconfig read anew, when the read itself is

@@ -197,7 +197,9 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     const zone = (z: number) =>
       azs.apply((names) => {
         if (z >= names.length)
-          throw new Error(`nodes.zones asks for zone ${z + 1}, but ${source.region} has ${names.length} zones`);
+          throw new Error(
+            `nodes.zones asks for zone ${z + 1}, but ${source.region} has ${names.length} zones`,
+          );
         return names[z];
       });
     const subnet = (kind: "public" | "private", z: number, routeTable: aws.ec2.RouteTable) => {
@@ -414,7 +416,7 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     const bastion = source.bastion;
     if (!bastion || !groups.bastion || network.publicSubnets.length === 0)
       throw new Error("nodes.bastion needs a public subnet (it is refused with install.mode airgap)");
-    const { instance, hostKey } = this.vm(`${name}-bastion`, {
+    const { instance, hostKey } = this.vm(`${name}-bastion-host`, {
       subnetId: network.publicSubnets[0],
       group: groups.bastion,
       instanceType: bastion.instanceType ?? defaultBastionType(spec.install.arch),

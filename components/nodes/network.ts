@@ -63,7 +63,8 @@ export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
   for (const cidr of src.bastion ? src.sshCidrs : [])
     rules.push({ to: "bastion", ...tcp(22), from: { cidr }, description: "SSH from the operator" });
   for (const to of nodeGroups) {
-    if (src.bastion) rules.push({ to, ...tcp(22), from: { group: "bastion" }, description: "SSH from the bastion" });
+    if (src.bastion)
+      rules.push({ to, ...tcp(22), from: { group: "bastion" }, description: "SSH from the bastion" });
     else
       for (const cidr of src.sshCidrs)
         rules.push({ to, ...tcp(22), from: { cidr }, description: "SSH from the operator" });
@@ -73,7 +74,12 @@ export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
   const publicApi = apiEntryOf(src) === "public-load-balancer";
   if (publicApi) {
     for (const cidr of src.apiCidrs)
-      rules.push({ to: "api", ...tcp(6443), from: { cidr }, description: "Kubernetes API from the operator" });
+      rules.push({
+        to: "api",
+        ...tcp(6443),
+        from: { cidr },
+        description: "Kubernetes API from the operator",
+      });
     rules.push({
       to: "server",
       ...tcp(6443),
@@ -149,12 +155,23 @@ export function egressRules(spec: ClusterSpec, groups: Group[]): EgressRule[] {
   const airgap = spec.install.mode === "airgap";
   for (const from of nodeGroups) {
     if (!airgap) {
-      rules.push({ from, protocol: "-1", to: { cidr: "0.0.0.0/0" }, description: "all outbound (online install)" });
+      rules.push({
+        from,
+        protocol: "-1",
+        to: { cidr: "0.0.0.0/0" },
+        description: "all outbound (online install)",
+      });
       continue;
     }
     rules.push({ from, protocol: "-1", to: { vpc: true }, description: "inside the VPC" });
     if (spec.etcdSnapshots.s3 && from === "server")
-      rules.push({ from, protocol: "tcp", port: 443, to: { s3PrefixList: true }, description: "etcd snapshots to S3" });
+      rules.push({
+        from,
+        protocol: "tcp",
+        port: 443,
+        to: { s3PrefixList: true },
+        description: "etcd snapshots to S3",
+      });
     const registries = [
       ...(spec.registries.systemDefaultRegistry !== undefined ? [spec.registries.systemDefaultRegistry] : []),
       ...Object.values(spec.registries.mirrors).flatMap((m) => m.endpoints),
@@ -176,7 +193,13 @@ export function egressRules(spec: ClusterSpec, groups: Group[]): EgressRule[] {
   for (const from of groups.filter((g) => g === "nlb" || g === "api"))
     rules.push({ from, protocol: "-1", to: { vpc: true }, description: "to the servers" });
   if (groups.includes("bastion"))
-    rules.push({ from: "bastion", protocol: "tcp", port: 22, to: { vpc: true }, description: "SSH to the nodes" });
+    rules.push({
+      from: "bastion",
+      protocol: "tcp",
+      port: 22,
+      to: { vpc: true },
+      description: "SSH to the nodes",
+    });
   return rules;
 }
 

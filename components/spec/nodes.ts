@@ -330,8 +330,7 @@ function awsSpec(n: z.output<typeof awsNodes>) {
     bastion: n.bastion,
     profile: n.profile,
     assumeRoleArn: n.assumeRoleArn,
-    ami:
-      n.amiId !== undefined ? amiById(n.amiId) : amiByName(n.amiOwner, n.amiNamePattern, n.amiRefresh),
+    ami: n.amiId !== undefined ? amiById(n.amiId) : amiByName(n.amiOwner, n.amiNamePattern, n.amiRefresh),
     sshUser: n.sshUser,
     publicKey: n.publicKey,
     servers: n.servers,

@@ -116,8 +116,10 @@ function checkCidrs(problems: Problems, spec: Partial<ClusterSpec>) {
 function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
   const n = spec.nodes;
   if (n?.source !== "aws" || spec.install?.mode !== "airgap") return;
-  const fix = "the air-gapped layout has no internet gateway; reach the VPC over a VPN or Direct Connect instead";
-  if (n.publicIp) problems.add(["nodes", "publicIp"], `true with install.mode airgap; allowed: false (${fix})`);
+  const fix =
+    "the air-gapped layout has no internet gateway; reach the VPC over a VPN or Direct Connect instead";
+  if (n.publicIp)
+    problems.add(["nodes", "publicIp"], `true with install.mode airgap; allowed: false (${fix})`);
   if (n.bastion)
     problems.add(["nodes", "bastion"], `${fmt(n.bastion)} with install.mode airgap; allowed: unset (${fix})`);
   if (n.apiAccess === "public" && !n.publicIp)

@@ -36,6 +36,11 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
     const conn = unwrap(c.inputs.connection);
     expect(conn.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) \S+$/);
     expect(conn.privateKey).toContain("PLANTED-SSH-KEY");
+    // A jump host, when there is one, is pinned the same way.
+    if (conn.proxy !== undefined) {
+      expect(conn.proxy.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) \S+$/);
+      expect(conn.proxy.privateKey).toContain("PLANTED-SSH-KEY");
+    }
   }
   // Nothing secret is readable in any resource's plain inputs.
   for (const r of run.resources) {

@@ -157,7 +157,10 @@ export async function runProgram(
         // A stack's first preview: nothing exists yet, so nothing a provider computes is known (generated tokens and
         // host keys, instance addresses, command outputs); the SDK reads every output the mock leaves out as unknown.
         if (options.firstPreview) return { id: undefined, state: {} };
-        const extra = { ...state(args.type, args.name, args.inputs, n++), ...(args.type === STASH ? kept(args.name) : {}) };
+        const extra = {
+          ...state(args.type, args.name, args.inputs, n++),
+          ...(args.type === STASH ? kept(args.name) : {}),
+        };
         const recorded = resources.find((r) => r.name === args.name && r.type === args.type);
         if (recorded) recorded.outputs = extra;
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };

@@ -60,7 +60,9 @@ describe("dev stack", () => {
     expect(server.publicIp).toMatch(/^198\.51\.100\.\d+$/);
     const api = `https://${server.publicIp}:6443`;
     expect(await promiseOf(run.outputs.apiEndpoint as string)).toBe(api);
-    expect(await promiseOf(run.outputs.registrationEndpoint as string)).toBe(`https://${server.privateIp}:9345`);
+    expect(await promiseOf(run.outputs.registrationEndpoint as string)).toBe(
+      `https://${server.privateIp}:9345`,
+    );
     const serverOf = (kubeconfig: string) => parse(kubeconfig).clusters[0].cluster.server as string;
     expect(serverOf(await promiseOf(run.outputs.kubeconfig as string))).toBe(api);
     const [provider] = run.ofType("pulumi:providers:kubernetes");
@@ -69,7 +71,9 @@ describe("dev stack", () => {
     expect(serverOf(unwrap(verify.inputs.stdin))).toBe(api);
     const config = parse(filesOf(run, "dev-server-0").get("/etc/rancher/rke2/config.yaml")?.content ?? "");
     expect(config["tls-san"]).toEqual([server.privateIp, server.publicIp]);
-    const agentConfig = parse(filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/config.yaml")?.content ?? "");
+    const agentConfig = parse(
+      filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/config.yaml")?.content ?? "",
+    );
     expect(agentConfig.server).toBe(`https://${server.privateIp}:9345`);
   });
 
@@ -96,8 +100,11 @@ describe("dev stack", () => {
 
   it("keeps the first image and zones on the next up, whatever the newest image is then; amiRefresh looks again", async () => {
     const instanceInputs = (r: ProgramRun) =>
-      r.ofType("aws:ec2/instance:Instance").map((i) => ({ name: i.name, ami: i.inputs.ami, subnetId: i.inputs.subnetId }));
-    const zonesOf = (r: ProgramRun) => r.ofType("aws:ec2/subnet:Subnet").map((x) => x.inputs.availabilityZone);
+      r
+        .ofType("aws:ec2/instance:Instance")
+        .map((i) => ({ name: i.name, ami: i.inputs.ami, subnetId: i.inputs.subnetId }));
+    const zonesOf = (r: ProgramRun) =>
+      r.ofType("aws:ec2/subnet:Subnet").map((x) => x.inputs.availabilityZone);
     expect(instanceInputs(run).map((i) => i.ami)).toEqual(["ami-0123456789abcdef0", "ami-0123456789abcdef0"]);
     const next = await runProgram("dev", undefined, { previous: run, newestAmi: "ami-0fedcba9876543210" });
     expect(next.ofType("aws:ec2/instance:Instance").map((i) => i.inputs)).toEqual(
@@ -108,7 +115,10 @@ describe("dev stack", () => {
       previous: next,
       newestAmi: "ami-0fedcba9876543210",
     });
-    expect(instanceInputs(refreshed).map((i) => i.ami)).toEqual(["ami-0fedcba9876543210", "ami-0fedcba9876543210"]);
+    expect(instanceInputs(refreshed).map((i) => i.ami)).toEqual([
+      "ami-0fedcba9876543210",
+      "ami-0fedcba9876543210",
+    ]);
   });
 
   it("passes every policy of the pack", async () => {
