@@ -95,10 +95,14 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     const api = args.apiAddress ?? args.registrationAddress;
     const plain: pulumi.Output<NodeBundle> = pulumi
       .all([node.privateAddress, args.registrationAddress, api])
-      .apply(([address, registration, a]) => renderNode(spec, facts(address), registration, args.plainInputs, a));
+      .apply(([address, registration, a]) =>
+        renderNode(spec, facts(address), registration, args.plainInputs, a),
+      );
     const real: pulumi.Output<NodeBundle> = pulumi
       .all([node.privateAddress, args.registrationAddress, args.secretInputs, api])
-      .apply(([address, registration, inputs, a]) => renderNode(spec, facts(address), registration, inputs, a));
+      .apply(([address, registration, inputs, a]) =>
+        renderNode(spec, facts(address), registration, inputs, a),
+      );
 
     const connection = connectionArgs(node.connection);
     const base = { parent: this };

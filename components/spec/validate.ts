@@ -124,6 +124,22 @@ function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
     problems.add(["nodes", "bastion"], `${fmt(n.bastion)} with install.mode airgap; allowed: unset (${fix})`);
   if (n.apiAccess === "public" && !n.publicIp)
     problems.add(["nodes", "apiAccess"], `"public" with install.mode airgap; allowed: "private" (${fix})`);
+  // Snapshots reach S3 through the VPC's gateway endpoint, which serves only the VPC's own region, by its regional
+  // name (the global s3.amazonaws.com resolves to us-east-1 addresses, outside the endpoint's prefix list).
+  const s3 = spec.etcdSnapshots?.s3;
+  const regional = `s3.${n.region}.amazonaws.com`;
+  if (s3 && s3.region !== n.region)
+    problems.add(
+      ["etcdSnapshots", "s3", "region"],
+      `${fmt(s3.region)} with install.mode airgap on AWS; allowed: ${fmt(n.region)} (nodes.region: the S3 gateway ` +
+        "endpoint serves only the VPC's region)",
+    );
+  else if (s3 && s3.endpoint !== regional)
+    problems.add(
+      ["etcdSnapshots", "s3", "endpoint"],
+      `${fmt(s3.endpoint)} with install.mode airgap on AWS; allowed: ${fmt(regional)} (the regional name the S3 ` +
+        "gateway endpoint routes)",
+    );
 }
 
 /** Every secret key a section references is stored as a secret, and set when `pulumi up` will read it. */
