@@ -13,14 +13,14 @@ const artifacts = writeFakeArtifacts(fs.mkdtempSync(path.join(os.tmpdir(), "firs
 
 const COMMAND_TYPES = ["command:remote:Command", "command:remote:CopyToRemote", "command:local:Command"];
 
-describe.each(["dev", "prod", "airgap"])("the first preview of the %s stack", (stack) => {
+describe.each(["dev", "prod", "airgap", "airgap-aws"])("the first preview of the %s stack", (stack) => {
   let run: ProgramRun;
   beforeAll(async () => {
     // No clusterToken in the stack: the token is generated, unknown until the first `up`.
     run = await runProgram(
       stack,
       (c) => {
-        if (stack === "airgap") c.install.artifactsDir = artifacts;
+        if (stack.startsWith("airgap")) c.install.artifactsDir = artifacts;
       },
       { firstPreview: true },
     );
