@@ -121,7 +121,7 @@ function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
   if (n.publicIp)
     problems.add(["nodes", "publicIp"], `true with install.mode airgap; allowed: false (${fix})`);
   if (n.bastion)
-    problems.add(["nodes", "bastion"], `${fmt(n.bastion)} with install.mode airgap; allowed: unset (${fix})`);
+    problems.add(["nodes", "bastion"], `is set with install.mode airgap; allowed: no bastion (${fix})`);
   if (n.apiAccess === "public" && !n.publicIp)
     problems.add(["nodes", "apiAccess"], `"public" with install.mode airgap; allowed: "private" (${fix})`);
   // Snapshots reach S3 through the VPC's gateway endpoint, which serves only the VPC's own region, by its regional
