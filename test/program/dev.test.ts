@@ -121,6 +121,29 @@ describe("dev stack", () => {
     ]);
   });
 
+  it("looks up the arm64 image for an arm64 install, through a provider with the stack's profile and role", async () => {
+    const arm = await runProgram("dev", (c) => {
+      c.install = { arch: "arm64" };
+      c.nodes.profile = "ops";
+      c.nodes.assumeRoleArn = "arn:aws:iam::123456789012:role/rke2-deployer";
+    });
+    const [lookup] = arm.invokes.filter((i) => i.token === "aws:ec2/getAmi:getAmi");
+    expect(lookup.args).toEqual({
+      mostRecent: true,
+      owners: ["099720109477"],
+      filters: [
+        { name: "name", values: ["ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-*"] },
+        { name: "architecture", values: ["arm64"] },
+      ],
+    });
+    const [provider] = arm.ofType("pulumi:providers:aws");
+    expect(provider.inputs).toMatchObject({
+      region: "eu-west-1",
+      profile: "ops",
+      assumeRoles: JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/rke2-deployer" }]),
+    });
+  });
+
   it("passes every policy of the pack", async () => {
     expect(
       await checkPack(policies, fromRecorded(run.resources), {
