@@ -21,7 +21,7 @@ export interface Recorded {
   /** The replacementTrigger option, as sent. */
   replacementTrigger: unknown;
   /** What the mocked provider answered beyond the inputs (a Stash's kept `output`). */
-  outputs?: Record<string, unknown>;
+  outputs?: Record<string, any>;
 }
 
 /** A data source call the program made: its token, arguments and the provider reference it named. */
