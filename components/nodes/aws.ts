@@ -317,12 +317,17 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       if (!sg) throw new Error(`rule refers to security group ${g}, which this stack does not create`);
       return sg.id;
     };
-    egressRules(spec, Object.keys(groups) as Group[]).forEach((rule, i) => {
+    const perGroup = new Map<Group, number>();
+    egressRules(spec, Object.keys(groups) as Group[]).forEach((rule) => {
       const to = rule.to;
       if ("s3PrefixList" in to && !network.s3PrefixList)
         throw new Error("an S3 egress rule needs the stack's S3 gateway endpoint");
+      // A group's first rule keeps the name its single rule always had, so an existing stack updates it in place
+      // (a new resource with the same rule would be created before the old one is deleted, and AWS refuses duplicates).
+      const k = perGroup.get(rule.from) ?? 0;
+      perGroup.set(rule.from, k + 1);
       new aws.vpc.SecurityGroupEgressRule(
-        `${name}-${rule.from}-out-${i}`,
+        `${name}-${rule.from}-egress${k === 0 ? "" : `-${k}`}`,
         {
           securityGroupId: idOf(rule.from),
           ipProtocol: rule.protocol,

@@ -101,14 +101,14 @@ describe("airgap-aws stack", () => {
     const weakened = fromRecorded(run.resources).map((r) => {
       if (r.type === "aws:ec2/routeTable:RouteTable")
         return { ...r, props: { ...r.props, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: "igw-1" }] } };
-      if (r.name === "airgap-aws-nodes-agent-out-3")
+      if (r.name === "airgap-aws-nodes-agent-egress")
         return { ...r, props: { ...r.props, cidrIpv4: "0.0.0.0/0", fromPort: undefined, toPort: undefined } };
       return r;
     });
     weakened.push({ type: "aws:ec2/internetGateway:InternetGateway", name: "added-igw", props: {} });
     expect((await checkPack(policies, weakened)).sort()).toEqual([
       "aws-airgap-no-route-out: added-igw is a gateway to the internet, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it",
-      "aws-airgap-no-route-out: airgap-aws-nodes-agent-out-3 allows outbound traffic to 0.0.0.0/0, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it",
+      "aws-airgap-no-route-out: airgap-aws-nodes-agent-egress allows outbound traffic to 0.0.0.0/0, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it",
       "aws-airgap-no-route-out: airgap-aws-nodes-private routes 0.0.0.0/0 out of the VPC, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it",
     ]);
   });
