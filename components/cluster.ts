@@ -30,10 +30,14 @@ export interface HardenedClusterArgs {
 }
 
 export class HardenedCluster extends pulumi.ComponentResource {
-  /** The admin kubeconfig, pointing at the registration address. A secret. */
+  /** The admin kubeconfig, pointing at the address the operator's machine reaches the API on. A secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** `https://<registration address>:6443`. */
+  /** `https://<operator's API address>:6443`: what the kubeconfig, the Kubernetes provider and the verification use. */
   readonly apiEndpoint: pulumi.Output<string>;
+  /** `https://<registration address>:9345`: what joining nodes use (private addresses). */
+  readonly registrationEndpoint: pulumi.Output<string>;
+  /** The jump host SSH goes through (`ssh -J user@host`), with its pinned host key; undefined without one. */
+  readonly bastion: pulumi.Output<{ host: string; user: string; hostKey: string } | undefined>;
   /** Node names, roles and private addresses. */
   readonly nodeList: pulumi.Output<{ name: string; role: string; address: string }[]>;
   /** The CIS control map of this stack. */
@@ -97,6 +101,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
           spec,
           node,
           registrationAddress: nodeSet.registrationAddress,
+          apiAddress: nodeSet.apiAddress,
           secretInputs,
           plainInputs,
           plan: plans.get(node.name) ?? [],
@@ -128,24 +133,34 @@ export class HardenedCluster extends pulumi.ComponentResource {
       },
       { ...parent, dependsOn: [firstServer.ready], additionalSecretOutputs: ["stdout", "stderr"] },
     );
+    // The operator's address, not the registration one: the kubeconfig is used from the operator's machine.
     const rewritten = pulumi
-      .all([read.stdout, nodeSet.registrationAddress])
-      .apply(([k, r]) => rewriteKubeconfig(k, r));
+      .all([read.stdout, nodeSet.apiAddress])
+      .apply(([k, a]) => rewriteKubeconfig(k, a));
     // The provider's outputs are unknown in the preview of any update of the read (a rotated SSH key updates it), and
     // an unknown kubeconfig would show the Kubernetes provider and every in-cluster object as replaced. The stash keeps
     // the kubeconfig it was first given; it is replaced, and the kubeconfig read anew, when the read itself is
-    // replaced or the registration address changes.
+    // replaced or the API address it points at changes.
     const stash = new pulumi.Stash(
       `${name}-kubeconfig`,
       { input: rewritten },
       {
         ...parent,
         additionalSecretOutputs: ["input", "output"],
-        replacementTrigger: pulumi.all([read.id, nodeSet.registrationAddress]),
+        replacementTrigger: pulumi.all([read.id, nodeSet.apiAddress]),
       },
     );
     this.kubeconfig = pulumi.secret(stash.output as pulumi.Output<string>);
-    this.apiEndpoint = pulumi.interpolate`https://${nodeSet.registrationAddress}:6443`;
+    this.apiEndpoint = pulumi.interpolate`https://${nodeSet.apiAddress}:6443`;
+    this.registrationEndpoint = pulumi.interpolate`https://${nodeSet.registrationAddress}:9345`;
+    const bastion = nodeSet.bastion;
+    this.bastion = bastion
+      ? pulumi.all([bastion.host, bastion.hostKey]).apply(([host, hostKey]) => ({
+          host,
+          user: bastion.user,
+          hostKey,
+        }))
+      : pulumi.output(undefined);
     this.nodeList = pulumi.all(
       nodeSet.nodes.map((n) =>
         n.privateAddress.apply((address) => ({ name: n.name, role: n.role, address })),
@@ -182,6 +197,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
       apiEndpoint: this.apiEndpoint,
+      registrationEndpoint: this.registrationEndpoint,
+      bastion: this.bastion,
       nodeList: this.nodeList,
     });
   }

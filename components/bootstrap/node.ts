@@ -25,6 +25,8 @@ export interface NodeBootstrapArgs {
   spec: ClusterSpec;
   node: Node;
   registrationAddress: pulumi.Output<string>;
+  /** Where the operator's machine reaches the API, added to tls-san; the registration address when unset. */
+  apiAddress?: pulumi.Output<string>;
   /** Renders with the real secret values: its result becomes a secret input (the files step's stdin). */
   secretInputs: pulumi.Output<RenderInputs>;
   /** Renders with placeholders: its digests are plain, so the steps that hold no secret keep plain triggers. */
@@ -68,6 +70,7 @@ export function connectionArgs(c: Node["connection"]): command.types.input.remot
     privateKey: c.privateKey,
     dialErrorLimit: c.dialErrorLimit,
     perDialTimeout: c.perDialTimeout,
+    ...(c.proxy ? { proxy: { ...c.proxy } } : {}),
   };
 }
 
@@ -91,12 +94,17 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       taints: node.taints,
       privateAddress: address,
     });
+    const api = args.apiAddress ?? args.registrationAddress;
     const plain: pulumi.Output<NodeBundle> = pulumi
-      .all([node.privateAddress, args.registrationAddress])
-      .apply(([address, registration]) => renderNode(spec, facts(address), registration, args.plainInputs));
+      .all([node.privateAddress, args.registrationAddress, api])
+      .apply(([address, registration, a]) =>
+        renderNode(spec, facts(address), registration, args.plainInputs, a),
+      );
     const real: pulumi.Output<NodeBundle> = pulumi
-      .all([node.privateAddress, args.registrationAddress, args.secretInputs])
-      .apply(([address, registration, inputs]) => renderNode(spec, facts(address), registration, inputs));
+      .all([node.privateAddress, args.registrationAddress, args.secretInputs, api])
+      .apply(([address, registration, inputs, a]) =>
+        renderNode(spec, facts(address), registration, inputs, a),
+      );
 
     const connection = connectionArgs(node.connection);
     const base = { parent: this };

@@ -33,8 +33,9 @@ export function existingNodes(
       },
     };
   });
-  return {
-    nodes,
-    registrationAddress: registrationAddressOf(spec, nodes, { fixed: (address) => pulumi.output(address) }),
-  };
+  const registrationAddress = registrationAddressOf(spec, nodes, {
+    fixed: (address) => pulumi.output(address),
+  });
+  // The operator reaches existing hosts' API where the nodes do: the registration address.
+  return { nodes, registrationAddress, apiAddress: registrationAddress };
 }

@@ -1,9 +1,11 @@
 // Pure network rules for the AWS node source: the ports RKE2 needs (docs: install/requirements) and which security
 // group may reach which. Kept apart from the resources so the exact rules are table-tested.
-import type { AwsNodes, Cni } from "../spec/types";
+import type { AwsNodes, ClusterSpec, Cni } from "../spec/types";
 import { parseIpv4Cidr } from "../spec/net";
+import { apiEntryOf } from "../spec/plan";
 
-export type Group = "server" | "agent" | "nlb";
+/** The cluster's security groups: nodes by role, the registration NLB, the operator's public API NLB, the bastion. */
+export type Group = "server" | "agent" | "nlb" | "api" | "bastion";
 
 export interface Rule {
   /** The group the rule admits traffic into. */
@@ -57,15 +59,43 @@ const tcp = (port: number, toPort = port) => ({ protocol: "tcp" as const, fromPo
 export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
   const rules: Rule[] = [];
   const nodeGroups: Group[] = ["server", "agent"];
+  // With a bastion only the bastion takes SSH from the operator ranges; the nodes take it from the bastion alone.
+  for (const cidr of src.bastion ? src.sshCidrs : [])
+    rules.push({ to: "bastion", ...tcp(22), from: { cidr }, description: "SSH from the operator" });
   for (const to of nodeGroups) {
-    for (const cidr of src.sshCidrs)
-      rules.push({ to, ...tcp(22), from: { cidr }, description: "SSH from the operator" });
+    if (src.bastion)
+      rules.push({ to, ...tcp(22), from: { group: "bastion" }, description: "SSH from the bastion" });
+    else
+      for (const cidr of src.sshCidrs)
+        rules.push({ to, ...tcp(22), from: { cidr }, description: "SSH from the operator" });
   }
-  const apiEntry: Group = src.loadBalancer ? "nlb" : "server";
+  const registrationEntry: Group = src.loadBalancer ? "nlb" : "server";
+  // An internet-facing API NLB takes only 6443, only from the operator ranges; registration stays inside the VPC.
+  const publicApi = apiEntryOf(src) === "public-load-balancer";
+  if (publicApi) {
+    for (const cidr of src.apiCidrs)
+      rules.push({
+        to: "api",
+        ...tcp(6443),
+        from: { cidr },
+        description: "Kubernetes API from the operator",
+      });
+    rules.push({
+      to: "server",
+      ...tcp(6443),
+      from: { group: "api" },
+      description: "Kubernetes API through the public load balancer",
+    });
+  }
   for (const port of [6443, 9345]) {
     const what = port === 6443 ? "Kubernetes API" : "RKE2 registration";
-    for (const cidr of src.apiCidrs)
-      rules.push({ to: apiEntry, ...tcp(port), from: { cidr }, description: `${what} from the operator` });
+    for (const cidr of publicApi ? [] : src.apiCidrs)
+      rules.push({
+        to: registrationEntry,
+        ...tcp(port),
+        from: { cidr },
+        description: `${what} from the operator`,
+      });
     for (const group of nodeGroups)
       rules.push({ to: "server", ...tcp(port), from: { group }, description: `${what} from ${group}s` });
     if (src.loadBalancer) {
@@ -93,6 +123,83 @@ export function securityGroupRules(cni: Cni, src: AwsNodes): Rule[] {
         rules.push({ to, ...p, from: { group }, description: `${p.description} from ${group}s` });
     }
   }
+  return rules;
+}
+
+/** Where a group's outbound traffic may go: the VPC, the S3 gateway endpoint's prefix list, or one address. */
+export interface EgressRule {
+  from: Group;
+  protocol: "tcp" | "-1";
+  port?: number;
+  to: { vpc: true } | { s3PrefixList: true } | { cidr: string };
+  description: string;
+}
+
+/** host and port of a registry endpoint URL (`https://h:p`) or `host[:port]`; IPv4 literals only are pinnable. */
+function ipv4Endpoint(endpoint: string): { ip: string; port: number } | undefined {
+  const m = /^(?:(https?):\/\/)?(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?(?:\/.*)?$/.exec(endpoint);
+  if (!m) return undefined;
+  return { ip: m[2], port: m[3] !== undefined ? Number(m[3]) : m[1] === "http" ? 80 : 443 };
+}
+
+/**
+ * Outbound rules. Online: nodes fetch the RKE2 release, so they may reach anywhere. Air-gapped (MISSION: no outbound
+ * connection from any node): only the VPC (each other, the load balancer, the VPC's DNS resolver), S3 through the
+ * gateway endpoint when snapshots go there, and each registry given as an IP address outside the VPC (a registry
+ * named by DNS must resolve inside the VPC, which the VPC rule covers). Load balancers and the bastion only reach the
+ * VPC; the bastion only its SSH port.
+ */
+export function egressRules(spec: ClusterSpec, groups: Group[]): EgressRule[] {
+  const rules: EgressRule[] = [];
+  const nodeGroups = groups.filter((g) => g === "server" || g === "agent");
+  const airgap = spec.install.mode === "airgap";
+  for (const from of nodeGroups) {
+    if (!airgap) {
+      rules.push({
+        from,
+        protocol: "-1",
+        to: { cidr: "0.0.0.0/0" },
+        description: "all outbound (online install)",
+      });
+      continue;
+    }
+    rules.push({ from, protocol: "-1", to: { vpc: true }, description: "inside the VPC" });
+    if (spec.etcdSnapshots.s3 && from === "server")
+      rules.push({
+        from,
+        protocol: "tcp",
+        port: 443,
+        to: { s3PrefixList: true },
+        description: "etcd snapshots to S3",
+      });
+    const registries = [
+      ...(spec.registries.systemDefaultRegistry !== undefined ? [spec.registries.systemDefaultRegistry] : []),
+      ...Object.values(spec.registries.mirrors).flatMap((m) => m.endpoints),
+    ];
+    const seen = new Set<string>();
+    for (const r of registries) {
+      const e = ipv4Endpoint(r);
+      if (!e || seen.has(`${e.ip}:${e.port}`)) continue;
+      seen.add(`${e.ip}:${e.port}`);
+      rules.push({
+        from,
+        protocol: "tcp",
+        port: e.port,
+        to: { cidr: `${e.ip}/32` },
+        description: `registry mirror ${e.ip}:${e.port}`,
+      });
+    }
+  }
+  for (const from of groups.filter((g) => g === "nlb" || g === "api"))
+    rules.push({ from, protocol: "-1", to: { vpc: true }, description: "to the servers" });
+  if (groups.includes("bastion"))
+    rules.push({
+      from: "bastion",
+      protocol: "tcp",
+      port: 22,
+      to: { vpc: true },
+      description: "SSH to the nodes",
+    });
   return rules;
 }
 

@@ -22,6 +22,11 @@ export interface SshConnection {
    * a mismatch then stops the node with a message naming it and the fix, not only the provider's "host key mismatch".
    */
   checkHostKey: boolean;
+  /**
+   * A jump host the connection goes through (the command provider's own `connection.proxy`), its key pinned the same
+   * way; unset: the node is reached directly.
+   */
+  proxy?: Omit<SshConnection, "checkHostKey" | "proxy">;
 }
 
 export interface Node extends PlannedNode {
@@ -35,6 +40,10 @@ export interface Node extends PlannedNode {
 export interface NodeSet {
   /** Servers first in join order, then agents. */
   nodes: Node[];
-  /** The fixed address joining nodes and the kubeconfig use. */
+  /** The fixed address joining nodes use (a private address or an internal load balancer). */
   registrationAddress: pulumi.Output<string>;
+  /** Where the operator's machine reaches the API (kubeconfig, Kubernetes provider, verification); in tls-san. */
+  apiAddress: pulumi.Output<string>;
+  /** The jump host SSH goes through, when the source made one: its public address and pinned host key. */
+  bastion?: { host: pulumi.Output<string>; hostKey: pulumi.Output<string>; user: string };
 }

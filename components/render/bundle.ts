@@ -4,7 +4,7 @@ import { controlMap, type ControlRow } from "./cis";
 import type { RenderInputs } from "./inputs";
 import { renderClusterObjects, type RenderedObject } from "./kube";
 import { renderNode, type NodeBundle } from "./node";
-import { offlineFacts, registrationAddress, type NodeFacts } from "../spec/plan";
+import { apiAddress, offlineFacts, registrationAddress, type NodeFacts } from "../spec/plan";
 
 export interface Bundle {
   registration: string;
@@ -20,9 +20,10 @@ export function renderBundle(
   facts: NodeFacts[] = offlineFacts(spec),
 ): Bundle {
   const registration = registrationAddress(spec, facts);
+  const api = apiAddress(spec, registration);
   return {
     registration,
-    nodes: facts.map((n) => renderNode(spec, n, registration, inputs)),
+    nodes: facts.map((n) => renderNode(spec, n, registration, inputs, api)),
     objects: renderClusterObjects(spec),
     controls: controlMap(spec),
   };

@@ -88,10 +88,12 @@ export function renderNode(
   node: NodeFacts,
   registration: string,
   inputs: RenderInputs,
+  /** Where the operator's machine reaches the API, when not the registration address (it joins tls-san). */
+  apiAddress: string = registration,
 ): NodeBundle {
   const files = [
     renderSysctl(),
-    ...renderRke2Files(spec, node, registration, inputs),
+    ...renderRke2Files(spec, node, registration, inputs, apiAddress),
     ...renderRegistries(spec, inputs),
     ...(node.role === "server" ? renderPolicyFiles(spec, inputs) : []),
     renderNodeEnv(spec, node),

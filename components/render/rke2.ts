@@ -28,6 +28,7 @@ export function rke2Config(
   spec: ClusterSpec,
   node: NodeFacts,
   registration: string,
+  apiAddress: string = registration,
 ): Record<string, unknown> {
   const c: Record<string, unknown> = {};
   const bootstraps = node.role === "server" && node.index === 0;
@@ -51,7 +52,9 @@ export function rke2Config(
   c["cni"] = spec.cni;
   c["cluster-cidr"] = spec.clusterCidr;
   c["service-cidr"] = spec.serviceCidr;
-  c["tls-san"] = [...new Set([registration, ...spec.tlsSan])];
+  // The serving certificate must name every address a client uses: the registration address (nodes) and the one
+  // the operator's machine reaches (a public address or NLB), or kubectl and the stack's provider refuse it.
+  c["tls-san"] = [...new Set([registration, apiAddress, ...spec.tlsSan])];
   // The admin kubeconfig stays root-only (CIS 1.1.13/1.1.14 treat admin.conf the same way).
   c["write-kubeconfig-mode"] = "0600";
   // Always on for servers in RKE2; explicit so the rendered file shows CIS 1.2.27/1.2.28.
@@ -85,6 +88,7 @@ export function renderRke2Files(
   node: NodeFacts,
   registration: string,
   inputs: RenderInputs,
+  apiAddress: string = registration,
 ): NodeFile[] {
   const files = [
     rootFile(
@@ -92,7 +96,7 @@ export function renderRke2Files(
       "0600",
       yamlFile(
         `RKE2 ${node.role} config for ${node.name} (RKE2 ${spec.version.raw}, profile ${spec.profile}).`,
-        rke2Config(spec, node, registration),
+        rke2Config(spec, node, registration, apiAddress),
       ),
       "RKE2 config: CIS profile, audit flags, admission config, token file",
     ),

@@ -49,7 +49,28 @@ const awsNodes = z.strictObject({
     .regex(/^ami-[0-9a-f]+$/, { error: bad("is not an AMI id; allowed: ami-<hex>") })
     .optional(),
   amiOwner: z.string().default("099720109477"),
-  amiNamePattern: z.string().default("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"),
+  /** Canonical's Ubuntu 22.04 image for install.arch when unset (see defaultAmiNamePattern). */
+  amiNamePattern: z.string().optional(),
+  /** Any text; the image found on the first `up` is kept until this changes (then the newest is looked up again). */
+  amiRefresh: z.string().optional(),
+  /** An AWS CLI profile for the stack's AWS provider (else the usual credential chain). */
+  profile: z.string().min(1).optional(),
+  /** A role the stack's AWS provider assumes. */
+  assumeRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+      error: bad("is not an IAM role ARN; allowed: arn:aws:iam::<account>:role/<name>"),
+    })
+    .optional(),
+  /** Where the operator's machine reaches the API: a public address, or the registration address inside the VPC. */
+  apiAccess: z.enum(["public", "private"]).optional(),
+  /** A jump host in a public subnet that every SSH connection goes through (nodes without public addresses). */
+  bastion: z
+    .strictObject({
+      instanceType: z.string().optional(),
+      rootVolumeGb: z.number().int().min(8).max(16384).default(20),
+    })
+    .optional(),
   sshUser: z.string().default("ubuntu"),
   /** The operator's SSH public key, imported as the EC2 key pair. */
   publicKey: z.string({ error: bad(PUBLIC_KEY_HINT) }).check((ctx) => {
@@ -215,6 +236,20 @@ function checkAws(problems: Problems, n: Record<string, unknown>) {
     "allowPublicApi",
     "the Kubernetes API (6443) and registration (9345)",
   );
+  for (const key of ["amiRefresh", "amiNamePattern"] as const) {
+    if (n.amiId !== undefined && n[key] !== undefined)
+      problems.add(
+        ["nodes", key],
+        `${fmt(n[key])} has no effect with amiId ${fmt(n.amiId)} (no image is looked up); allowed: remove one of them`,
+      );
+  }
+  if (n.bastion !== undefined && n.publicIp === true) {
+    problems.add(
+      ["nodes", "bastion"],
+      `${fmt(n.bastion)} is set together with publicIp: true, where SSH reaches the nodes directly; allowed: remove ` +
+        "nodes.bastion, or set nodes.publicIp: false so that SSH goes through the bastion",
+    );
+  }
   checkUnique(
     problems,
     list(n.agentPools),
@@ -252,7 +287,23 @@ const givenSubnets = (vpcId: string, subnetIds: string[]) => ({ vpcId, subnetIds
 const newVpc = (vpcCidr: string, zones: number) => ({ vpcCidr, zones });
 
 const amiById = (id: string) => ({ id });
-const amiByName = (owner: string, namePattern: string) => ({ owner, namePattern });
+/** The newest image matching the pattern, looked up once and kept until `refresh` changes. */
+const amiByName = (owner: string, namePattern: string | undefined, refresh: string | undefined) => ({
+  owner,
+  /** Unset: Canonical's Ubuntu 22.04 for the install's architecture (defaultAmiNamePattern). */
+  namePattern,
+  refresh,
+});
+
+/** Canonical's Ubuntu 22.04 server image names, which carry the architecture (amd64 or arm64). */
+export function defaultAmiNamePattern(arch: "amd64" | "arm64"): string {
+  return `ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-${arch}-server-*`;
+}
+
+/** The bastion's instance type: the smallest general-purpose type of the image's architecture. */
+export function defaultBastionType(arch: "amd64" | "arm64"): string {
+  return arch === "arm64" ? "t4g.micro" : "t3.micro";
+}
 
 function awsSpec(n: z.output<typeof awsNodes>) {
   const hasSubnets = n.subnetIds !== undefined || n.vpcId !== undefined;
@@ -267,9 +318,19 @@ function awsSpec(n: z.output<typeof awsNodes>) {
     sshCidrs: n.sshCidrs,
     /** Ranges allowed to reach the Kubernetes API (6443) and, for joining nodes outside the VPC, 9345. */
     apiCidrs: n.apiCidrs ?? n.sshCidrs,
-    /** Whether nodes get public addresses (dev); otherwise SSH reaches private addresses through a VPN. */
+    /** Whether nodes get public addresses (dev); otherwise SSH reaches private addresses (bastion or VPN). */
     publicIp: n.publicIp,
-    ami: n.amiId !== undefined ? amiById(n.amiId) : amiByName(n.amiOwner, n.amiNamePattern),
+    /**
+     * Where the operator's machine (kubeconfig, the stack's Kubernetes provider, the verification) reaches the API:
+     * `public` is the first server's public address (one server, no load balancer) or an internet-facing NLB open to
+     * apiCidrs only; `private` is the registration address, reached from inside the VPC or over a VPN.
+     */
+    apiAccess: n.apiAccess ?? (n.publicIp ? ("public" as const) : ("private" as const)),
+    /** A jump host every SSH connection goes through; unset: SSH reaches the nodes' own addresses. */
+    bastion: n.bastion,
+    profile: n.profile,
+    assumeRoleArn: n.assumeRoleArn,
+    ami: n.amiId !== undefined ? amiById(n.amiId) : amiByName(n.amiOwner, n.amiNamePattern, n.amiRefresh),
     sshUser: n.sshUser,
     publicKey: n.publicKey,
     servers: n.servers,

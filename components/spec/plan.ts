@@ -1,6 +1,6 @@
 // Planning: which nodes a spec asks for, in bootstrap order, and the address the cluster registers through. Pure;
 // the render, the node sources and the bootstrap all read it, so the join order and the registration rule live once.
-import type { ClusterSpec, Role } from "./types";
+import type { ClusterSpec, NodesSpec, Role } from "./types";
 
 /** A node as the spec plans it, before any address is known. */
 export interface PlannedNode {
@@ -113,4 +113,34 @@ export function registrationAddress(
     fixed: (address) => address,
     loadBalancer: () => loadBalancerAddress ?? addressPlaceholder("nlb.dns-name"),
   });
+}
+
+/**
+ * Where the operator's machine (the kubeconfig, the stack's Kubernetes provider, the verification) reaches the API:
+ * the registration address (existing hosts, or AWS nodes reached from inside the VPC), the first server's public
+ * address (one public server, no load balancer) or an internet-facing NLB open only to `apiCidrs`. Nodes always join
+ * through the registration address, over private addresses.
+ */
+export type ApiEntry = "registration" | "first-server-public" | "public-load-balancer";
+
+export function apiEntryOf(n: NodesSpec): ApiEntry {
+  if (n.source !== "aws" || n.apiAccess === "private") return "registration";
+  return n.publicIp && !n.loadBalancer ? "first-server-public" : "public-load-balancer";
+}
+
+/** The operator's API address as the offline render knows it (placeholders for AWS addresses made at `up`). */
+export function apiAddress(spec: ClusterSpec, registration: string): string {
+  const entry = apiEntryOf(spec.nodes);
+  switch (entry) {
+    case "registration":
+      return registration;
+    case "first-server-public":
+      return addressPlaceholder("server-0.public-ip");
+    case "public-load-balancer":
+      return addressPlaceholder("api-nlb.dns-name");
+    default: {
+      const never: never = entry;
+      throw new Error(`unknown API entry ${String(never)}`);
+    }
+  }
 }

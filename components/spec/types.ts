@@ -33,7 +33,7 @@ export type { AirgapArtifact } from "./artifacts";
 export type { AuditSpec } from "./audit";
 export type { Arch, InstallSpec } from "./install";
 export type { Cni } from "./network";
-export type { AgentPool, AwsNodes, ExistingHost, ExistingNodes, Role } from "./nodes";
+export type { AgentPool, AwsNodes, ExistingHost, ExistingNodes, NodesSpec, Role } from "./nodes";
 export type { ManagedNamespace, Peer, PodSecurityLevel, Port } from "./pod-security";
 export type { RegistriesSpec } from "./registries";
 export type { SecretRef } from "./section";

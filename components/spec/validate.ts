@@ -79,6 +79,7 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
     secrets.push(...(built?.secrets ?? []));
   }
   checkCidrs(problems, spec);
+  checkAirgapAws(problems, spec);
   checkSecrets(problems, secrets, load);
   if (!complete || problems.list.length > 0) throw new ConfigError(problems.list);
   return { ...(spec as Omit<ClusterSpec, "secrets">), secrets };
@@ -106,6 +107,39 @@ function checkCidrs(problems: Problems, spec: Partial<ClusterSpec>) {
       }
     }
   }
+}
+
+/**
+ * Air-gapped on AWS means no route out of the VPC: no public address on a node, no internet-facing load balancer and
+ * no bastion (each needs an internet gateway). The operator reaches the nodes and the API from inside the VPC.
+ */
+function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
+  const n = spec.nodes;
+  if (n?.source !== "aws" || spec.install?.mode !== "airgap") return;
+  const fix =
+    "the air-gapped layout has no internet gateway; reach the VPC over a VPN or Direct Connect instead";
+  if (n.publicIp)
+    problems.add(["nodes", "publicIp"], `true with install.mode airgap; allowed: false (${fix})`);
+  if (n.bastion)
+    problems.add(["nodes", "bastion"], `is set with install.mode airgap; allowed: no bastion (${fix})`);
+  if (n.apiAccess === "public" && !n.publicIp)
+    problems.add(["nodes", "apiAccess"], `"public" with install.mode airgap; allowed: "private" (${fix})`);
+  // Snapshots reach S3 through the VPC's gateway endpoint, which serves only the VPC's own region, by its regional
+  // name (the global s3.amazonaws.com resolves to us-east-1 addresses, outside the endpoint's prefix list).
+  const s3 = spec.etcdSnapshots?.s3;
+  const regional = `s3.${n.region}.amazonaws.com`;
+  if (s3 && s3.region !== n.region)
+    problems.add(
+      ["etcdSnapshots", "s3", "region"],
+      `${fmt(s3.region)} with install.mode airgap on AWS; allowed: ${fmt(n.region)} (nodes.region: the S3 gateway ` +
+        "endpoint serves only the VPC's region)",
+    );
+  else if (s3 && s3.endpoint !== regional)
+    problems.add(
+      ["etcdSnapshots", "s3", "endpoint"],
+      `${fmt(s3.endpoint)} with install.mode airgap on AWS; allowed: ${fmt(regional)} (the regional name the S3 ` +
+        "gateway endpoint routes)",
+    );
 }
 
 /** Every secret key a section references is stored as a secret, and set when `pulumi up` will read it. */

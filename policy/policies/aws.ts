@@ -1,5 +1,8 @@
-// EC2 and security group policies (CIS-adjacent host exposure rules of the hardening guides and AWS best practice).
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+// EC2 and security group policies (CIS-adjacent host exposure rules of the hardening guides and AWS best practice),
+// and the air-gap rule: an air-gapped stack on AWS has no way out of its VPC.
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { envOf } from "./files";
+import { known, nodeViews } from "./nodes";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 
@@ -79,6 +82,59 @@ export const noPublicClusterPorts: ResourceValidationPolicy = {
       report(
         `rule ${args.name} opens port ${hit[0]}${hit[1] !== hit[0] ? `-${hit[1]}` : ""} to ${p.cidrIpv4 ?? p.cidrIpv6}; restrict it to the operator's ranges`,
       );
+    }
+  },
+};
+
+const OPEN = new Set(["0.0.0.0/0", "::/0"]);
+
+/** What in `r` gives an air-gapped stack a way out of the VPC, or "" when nothing does. */
+function routeOut(r: { type: string; props: Record<string, unknown> }): string {
+  const p = r.props;
+  switch (r.type) {
+    case "aws:ec2/internetGateway:InternetGateway":
+    case "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway":
+    case "aws:ec2/natGateway:NatGateway":
+      return "is a gateway to the internet";
+    case "aws:ec2/routeTable:RouteTable": {
+      const routes = (p.routes ?? []) as { cidrBlock?: string; ipv6CidrBlock?: string }[];
+      const open = routes.find((x) => OPEN.has(x.cidrBlock ?? "") || OPEN.has(x.ipv6CidrBlock ?? ""));
+      return open ? `routes ${open.cidrBlock ?? open.ipv6CidrBlock} out of the VPC` : "";
+    }
+    case "aws:ec2/route:Route":
+      return OPEN.has(String(p.destinationCidrBlock)) || OPEN.has(String(p.destinationIpv6CidrBlock))
+        ? "is a default route out of the VPC"
+        : "";
+    case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+      return OPEN.has(String(p.cidrIpv4)) || OPEN.has(String(p.cidrIpv6))
+        ? `allows outbound traffic to ${String(p.cidrIpv4 ?? p.cidrIpv6)}`
+        : "";
+    case INSTANCE:
+      return p.associatePublicIpAddress === true ? "has a public address" : "";
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return p.internal === false ? "is internet-facing" : "";
+    default:
+      return "";
+  }
+}
+
+export const airgapNoRouteOut: StackValidationPolicy = {
+  name: "aws-airgap-no-route-out",
+  description:
+    "An air-gapped stack on AWS has no internet or NAT gateway, no default route, no all-outbound rule and nothing public.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    // Air-gapped: the node env a node receives says so (the same record the nodes read; its plan on a first preview).
+    const airgap = nodeViews(args.resources).some((n) => envOf(n.files).INSTALL_MODE === "airgap");
+    if (!airgap) return;
+    for (const r of args.resources) {
+      // A rule whose range is not known yet (a first preview: the VPC's range comes from this update) is judged on
+      // the next preview; the rest of the stack is judged now.
+      const why = known(() => routeOut(r));
+      if (why)
+        report(
+          `${r.name} ${why}, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it`,
+        );
     }
   },
 };

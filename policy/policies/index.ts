@@ -1,6 +1,12 @@
 // Every policy of the pack, one per export; policy/index.ts serves them, tests run them directly.
 import type { Policies } from "@pulumi/policy";
-import { imdsv2Required, noPublicClusterPorts, noPublicIpOnServers, rootVolumeEncrypted } from "./aws";
+import {
+  airgapNoRouteOut,
+  imdsv2Required,
+  noPublicClusterPorts,
+  noPublicIpOnServers,
+  rootVolumeEncrypted,
+} from "./aws";
 import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
 import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
 import { cannotSeeYet, hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "./stack";
@@ -10,6 +16,7 @@ export const policies: Policies = [
   rootVolumeEncrypted,
   noPublicIpOnServers,
   noPublicClusterPorts,
+  airgapNoRouteOut,
   cisProfile,
   auditLogging,
   noSecretInCommandText,

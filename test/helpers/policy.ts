@@ -40,7 +40,7 @@ export function fromRecorded(resources: Recorded[]): Fixture[] {
     type: r.type,
     name: r.name,
     // A component's properties, to the engine, are the outputs it registered.
-    props: deepUnwrap(r.outputs ?? r.inputs),
+    props: deepUnwrap(r.registeredOutputs ?? r.inputs),
     dependsOn: r.dependsOn,
     parent: r.parent,
   }));
@@ -61,10 +61,13 @@ function configUnknown(provider: Recorded | undefined): boolean {
  */
 export function asStackPoliciesSeeIt(resources: Recorded[]): Fixture[] {
   const byName = new Map(resources.map((r) => [r.name, r]));
+  // A provider reference is `<urn>::<id>`; the resource's name ends the URN.
+  const providerOf = (r: Recorded) =>
+    byName.get(r.provider.slice(0, r.provider.lastIndexOf("::")).split("::").pop() ?? "");
   return resources.map((r) => ({
     type: r.type,
     name: r.name,
-    props: r.provider && configUnknown(byName.get(r.provider)) ? {} : deepUnwrap(r.outputs ?? r.wire),
+    props: r.provider && configUnknown(providerOf(r)) ? {} : deepUnwrap(r.registeredOutputs ?? r.wire),
     dependsOn: r.dependsOn,
     parent: r.parent,
   }));

@@ -36,6 +36,11 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
     const conn = unwrap(c.inputs.connection);
     expect(conn.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) \S+$/);
     expect(conn.privateKey).toContain("PLANTED-SSH-KEY");
+    // A jump host, when there is one, is pinned the same way.
+    if (conn.proxy !== undefined) {
+      expect(conn.proxy.hostKey).toMatch(/^(ssh-ed25519|ecdsa-sha2-nistp256) \S+$/);
+      expect(conn.proxy.privateKey).toContain("PLANTED-SSH-KEY");
+    }
   }
   // Nothing secret is readable in any resource's plain inputs.
   for (const r of run.resources) {
@@ -95,4 +100,21 @@ export function filesOf(
     });
   }
   return files;
+}
+
+/**
+ * Every AWS resource and data source goes through the stack's explicit provider for nodes.region (never the ambient
+ * default provider, whose region comes from aws:region or the environment). Returns what was checked, for a message.
+ */
+export function checkAwsProvider(run: ProgramRun, name: string, region: string) {
+  const [provider, ...others] = run.ofType("pulumi:providers:aws");
+  expect(others).toEqual([]);
+  expect(provider.name).toBe(name);
+  expect(provider.inputs.region).toBe(region);
+  const ref = `pulumi:providers:aws::${name}::`;
+  const aws = run.resources.filter((r) => r.type.startsWith("aws:"));
+  expect(aws.length).toBeGreaterThan(0);
+  expect(aws.filter((r) => !r.provider.includes(ref)).map((r) => r.name)).toEqual([]);
+  const calls = run.invokes.filter((i) => i.token.startsWith("aws:"));
+  expect(calls.filter((i) => !i.provider.includes(ref)).map((i) => i.token)).toEqual([]);
 }

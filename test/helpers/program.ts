@@ -18,14 +18,26 @@ export interface Recorded {
   dependsOn: string[];
   /** The name of its parent (a component), when it has one other than the stack. */
   parent?: string;
-  /** The name of the provider resource it was registered with, when one was given. */
-  provider?: string;
   /** A component's registered outputs, in wire form (what the engine keeps as its outputs). */
-  outputs?: unknown;
+  registeredOutputs?: unknown;
+  /** The provider reference the resource was registered with (`<urn>::<id>`), "" for the default provider. */
+  provider: string;
+  /** The replacementTrigger option, as sent. */
+  replacementTrigger: unknown;
+  /** What the mocked provider answered beyond the inputs (a Stash's kept `output`). */
+  outputs?: Record<string, any>;
+}
+
+/** A data source call the program made: its token, arguments and the provider reference it named. */
+export interface Invoke {
+  token: string;
+  args: Record<string, any>;
+  provider: string;
 }
 
 export interface ProgramRun {
   resources: Recorded[];
+  invokes: Invoke[];
   outputs: Record<string, unknown>;
   byName(name: string): Recorded;
   ofType(type: string): Recorded[];
@@ -61,8 +73,10 @@ users:
 function state(type: string, name: string, inputs: Record<string, any>, n: number): Record<string, unknown> {
   switch (type) {
     case "pulumi:index:Stash":
-      // The engine's built-in Stash keeps the input it was created with as its output.
+      // The engine's built-in Stash keeps the input it was created with as its output (see `previous` below).
       return { output: inputs.input };
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      return { prefixListId: "pl-s3-test" };
     case "aws:ec2/instance:Instance":
       return { privateIp: `10.0.0.${10 + n}`, publicIp: `198.51.100.${10 + n}` };
     case "aws:lb/loadBalancer:LoadBalancer":
@@ -97,10 +111,24 @@ export async function isSecretOutput(value: unknown): Promise<boolean> {
 }
 
 /** Loads a stack file's config into the runtime, secret keys marked secret, then runs index.ts under mocks. */
+export interface RunOptions {
+  /** A stack's first preview: nothing exists, so nothing a provider computes is known. */
+  firstPreview?: boolean;
+  /** The image id the mocked getAmi answers, as the newest image matching the filters (default ami-0123456789abcdef0). */
+  newestAmi?: string;
+  /**
+   * The run before this one, on the same stack: each Stash keeps the output it had there unless its replacementTrigger
+   * changed, as the engine's built-in Stash does ("The output value is stateful and persists the original input value
+   * even when the input property is updated in subsequent deployments", pulumi.com/docs/iac/concepts/stash; a
+   * changed replacementTrigger replaces the resource, which then stores its new input).
+   */
+  previous?: ProgramRun;
+}
+
 export async function runProgram(
   stack: string,
   change?: (cluster: Record<string, any>) => void,
-  options: { firstPreview?: boolean } = {},
+  options: RunOptions = {},
 ): Promise<ProgramRun> {
   const file = path.join(REPO, "stacks", `Pulumi.${stack}.yaml`);
   const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
@@ -119,6 +147,13 @@ export async function runProgram(
   pulumi.runtime.setAllConfig(config, secretKeys);
 
   const resources: Recorded[] = [];
+  const invokes: Invoke[] = [];
+  const triggers = new Map<string, string>();
+  const kept = (name: string): { output: unknown } | undefined => {
+    const before = options.previous?.resources.find((r) => r.type === STASH && r.name === name);
+    if (!before || JSON.stringify(before.replacementTrigger) !== triggers.get(name)) return undefined;
+    return { output: before.outputs?.output };
+  };
   let n = 0;
   await pulumi.runtime.setMocks(
     {
@@ -126,15 +161,21 @@ export async function runProgram(
         // A stack's first preview: nothing exists yet, so nothing a provider computes is known (generated tokens and
         // host keys, instance addresses, command outputs); the SDK reads every output the mock leaves out as unknown.
         if (options.firstPreview) return { id: undefined, state: {} };
-        const extra = state(args.type, args.name, args.inputs, n++);
+        const extra = {
+          ...state(args.type, args.name, args.inputs, n++),
+          ...(args.type === STASH ? kept(args.name) : {}),
+        };
+        const recorded = resources.find((r) => r.name === args.name && r.type === args.type);
+        if (recorded) recorded.outputs = extra;
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
       },
       call: (args) => {
+        invokes.push({ token: args.token, args: args.inputs, provider: args.provider ?? "" });
         switch (args.token) {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
           case "aws:ec2/getAmi:getAmi":
-            return { id: "ami-0123456789abcdef0" };
+            return { id: options.newestAmi ?? "ami-0123456789abcdef0" };
           case "aws:ec2/getVpc:getVpc":
             return { cidrBlock: "10.99.0.0/16" };
           default:
@@ -151,6 +192,7 @@ export async function runProgram(
   const register = monitor.registerResource.bind(monitor);
   const urnName = (urn: string) => urn.split("::").pop() ?? urn;
   monitor.registerResource = (req: any, callback: any) => {
+    const replacementTrigger = req.getReplacementTrigger()?.toJavaScript();
     const recorded: Recorded = {
       type: req.getType(),
       name: req.getName(),
@@ -161,11 +203,10 @@ export async function runProgram(
         req.getParent() && !req.getParent().includes("pulumi:pulumi:Stack")
           ? urnName(req.getParent())
           : undefined,
-      // A provider reference is `<urn>::<id>`.
-      provider: req.getProvider()
-        ? urnName(req.getProvider().slice(0, req.getProvider().lastIndexOf("::")))
-        : undefined,
+      provider: req.getProvider(),
+      replacementTrigger,
     };
+    triggers.set(recorded.name, JSON.stringify(replacementTrigger));
     resources.push(recorded);
     return register(req, (err: unknown, response: any) => {
       if (!err) recorded.inputs = pulumi.runtime.deserializeProperties(req.getObject());
@@ -176,7 +217,7 @@ export async function runProgram(
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req: any, callback: any) => {
     const r = resources.find((x) => x.name === urnName(req.getUrn()));
-    if (r) r.outputs = req.getOutputs()?.toJavaScript();
+    if (r) r.registeredOutputs = req.getOutputs()?.toJavaScript();
     return registerOutputs(req, callback);
   };
 
@@ -200,6 +241,7 @@ export async function runProgram(
   await new Promise((r) => setTimeout(r, 50));
   return {
     resources,
+    invokes,
     outputs,
     byName: (name) => {
       const r = resources.find((x) => x.name === name);
@@ -209,6 +251,8 @@ export async function runProgram(
     ofType: (type) => resources.filter((r) => r.type === type),
   };
 }
+
+const STASH = "pulumi:index:Stash";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -2,8 +2,8 @@
 import { parse } from "yaml";
 import { policies } from "../../policy/policies";
 import { checkPack, fromRecorded } from "../helpers/policy";
-import { runProgram, promiseOf, unwrap, type ProgramRun } from "../helpers/program";
-import { checkCommon, filesOf } from "../helpers/program-checks";
+import { runProgram, promiseOf, unwrap, type ProgramRun, type Recorded } from "../helpers/program";
+import { checkAwsProvider, checkCommon, filesOf } from "../helpers/program-checks";
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -55,13 +55,26 @@ describe("dev stack", () => {
     ]);
   });
 
-  it("registers through the single server and exports its kubeconfig rewritten to it", async () => {
-    const serverIp = await promiseOf(run.outputs.apiEndpoint as string);
-    expect(serverIp).toMatch(/^https:\/\/10\.0\.0\.\d+:6443$/);
-    const kubeconfig = parse(await promiseOf(run.outputs.kubeconfig as string));
-    expect(kubeconfig.clusters[0].cluster.server).toBe(serverIp);
-    const agentConfig = filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/config.yaml");
-    expect(agentConfig?.content).toContain(`server: ${serverIp.replace(":6443", ":9345")}`);
+  it("points the kubeconfig, the Kubernetes provider and the verification at the server's public address, in tls-san; nodes join over the private one", async () => {
+    const server = run.byName("dev-nodes-server-0").outputs as { publicIp: string; privateIp: string };
+    expect(server.publicIp).toMatch(/^198\.51\.100\.\d+$/);
+    const api = `https://${server.publicIp}:6443`;
+    expect(await promiseOf(run.outputs.apiEndpoint as string)).toBe(api);
+    expect(await promiseOf(run.outputs.registrationEndpoint as string)).toBe(
+      `https://${server.privateIp}:9345`,
+    );
+    const serverOf = (kubeconfig: string) => parse(kubeconfig).clusters[0].cluster.server as string;
+    expect(serverOf(await promiseOf(run.outputs.kubeconfig as string))).toBe(api);
+    const [provider] = run.ofType("pulumi:providers:kubernetes");
+    expect(serverOf(unwrap(provider.inputs.kubeconfig))).toBe(api);
+    const verify = run.resources.find((r) => r.name.endsWith("-verify")) as Recorded;
+    expect(serverOf(unwrap(verify.inputs.stdin))).toBe(api);
+    const config = parse(filesOf(run, "dev-server-0").get("/etc/rancher/rke2/config.yaml")?.content ?? "");
+    expect(config["tls-san"]).toEqual([server.privateIp, server.publicIp]);
+    const agentConfig = parse(
+      filesOf(run, "dev-workers-0").get("/etc/rancher/rke2/config.yaml")?.content ?? "",
+    );
+    expect(agentConfig.server).toBe(`https://${server.privateIp}:9345`);
   });
 
   it("sends the generated token only inside the secret files step, as a 0600 file", () => {
@@ -75,6 +88,60 @@ describe("dev stack", () => {
   it("starts the agent only after the first server is ready, but prepares it in parallel", () => {
     expect(run.byName("dev-workers-0-start").dependsOn).toContain("dev-server-0-ready");
     expect(run.byName("dev-workers-0-install").dependsOn).not.toContain("dev-server-0-ready");
+  });
+
+  it("makes every AWS resource and lookup through one provider for nodes.region", () => {
+    checkAwsProvider(run, "dev-nodes-aws", "eu-west-1");
+    expect(run.invokes.map((i) => i.token).sort()).toEqual([
+      "aws:ec2/getAmi:getAmi",
+      "aws:index/getAvailabilityZones:getAvailabilityZones",
+    ]);
+  });
+
+  it("keeps the first image and zones on the next up, whatever the newest image is then; amiRefresh looks again", async () => {
+    const instanceInputs = (r: ProgramRun) =>
+      r
+        .ofType("aws:ec2/instance:Instance")
+        .map((i) => ({ name: i.name, ami: i.inputs.ami, subnetId: i.inputs.subnetId }));
+    const zonesOf = (r: ProgramRun) =>
+      r.ofType("aws:ec2/subnet:Subnet").map((x) => x.inputs.availabilityZone);
+    expect(instanceInputs(run).map((i) => i.ami)).toEqual(["ami-0123456789abcdef0", "ami-0123456789abcdef0"]);
+    const next = await runProgram("dev", undefined, { previous: run, newestAmi: "ami-0fedcba9876543210" });
+    expect(next.ofType("aws:ec2/instance:Instance").map((i) => i.inputs)).toEqual(
+      run.ofType("aws:ec2/instance:Instance").map((i) => i.inputs),
+    );
+    expect(zonesOf(next)).toEqual(zonesOf(run));
+    const refreshed = await runProgram("dev", (c) => (c.nodes.amiRefresh = "2026-12"), {
+      previous: next,
+      newestAmi: "ami-0fedcba9876543210",
+    });
+    expect(instanceInputs(refreshed).map((i) => i.ami)).toEqual([
+      "ami-0fedcba9876543210",
+      "ami-0fedcba9876543210",
+    ]);
+  });
+
+  it("looks up the arm64 image for an arm64 install, through a provider with the stack's profile and role", async () => {
+    const arm = await runProgram("dev", (c) => {
+      c.install = { arch: "arm64" };
+      c.nodes.profile = "ops";
+      c.nodes.assumeRoleArn = "arn:aws:iam::123456789012:role/rke2-deployer";
+    });
+    const [lookup] = arm.invokes.filter((i) => i.token === "aws:ec2/getAmi:getAmi");
+    expect(lookup.args).toEqual({
+      mostRecent: true,
+      owners: ["099720109477"],
+      filters: [
+        { name: "name", values: ["ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-*"] },
+        { name: "architecture", values: ["arm64"] },
+      ],
+    });
+    const [provider] = arm.ofType("pulumi:providers:aws");
+    expect(provider.inputs).toMatchObject({
+      region: "eu-west-1",
+      profile: "ops",
+      assumeRoles: JSON.stringify([{ roleArn: "arn:aws:iam::123456789012:role/rke2-deployer" }]),
+    });
   });
 
   it("passes every policy of the pack", async () => {

@@ -15,7 +15,9 @@ describe("in-cluster hardening (dev stack)", () => {
     const [provider, ...others] = run.ofType("pulumi:providers:kubernetes");
     expect(others).toEqual([]);
     expect(isSecretValue(provider.inputs.kubeconfig)).toBe(true);
-    expect(unwrap(provider.inputs.kubeconfig)).toContain("server: https://10.0.0.");
+    // The address the operator's machine reaches: dev's server has a public address (the instance's publicIp).
+    const server = run.byName("dev-nodes-server-0").outputs as { publicIp: string };
+    expect(unwrap(provider.inputs.kubeconfig)).toContain(`server: https://${server.publicIp}:6443\n`);
     expect(provider.dependsOn).toEqual(expect.arrayContaining(["dev-server-0-ready", "dev-workers-0-ready"]));
   });
 

@@ -1,4 +1,4 @@
-// The three example stacks rendered offline and compared, file by file and mode by mode, with the reviewed golden
+// The example stacks rendered offline and compared, file by file and mode by mode, with the reviewed golden
 // output in test/golden/<stack>/. Regenerate after an intended change with `UPDATE_GOLDEN=1 npx jest golden`, then
 // review the diff like code.
 import * as fs from "node:fs";
@@ -15,12 +15,14 @@ function renderStack(stack: string): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `golden-${stack}-`));
   const out = path.join(work, "out");
   // STAND-IN artifacts for the air-gapped stack: real file names, made-up contents (see helpers/fake-artifacts).
-  const artifactsDir = stack === "airgap" ? writeFakeArtifacts(path.join(work, "artifacts")) : undefined;
+  const artifactsDir = stack.startsWith("airgap")
+    ? writeFakeArtifacts(path.join(work, "artifacts"))
+    : undefined;
   render({ stack, out, artifactsDir });
   return out;
 }
 
-describe.each(["dev", "prod", "airgap"])("stack %s", (stack) => {
+describe.each(["dev", "prod", "airgap", "airgap-aws"])("stack %s", (stack) => {
   const out = renderStack(stack);
   const actual = readTree(out);
   const goldenDir = path.join(GOLDEN, stack);

@@ -104,12 +104,13 @@ describe("defaults are written once, in the section schemas", () => {
     );
   });
 
-  // Not carried as such: secretsEncryption can only be true, s3 is unset in a minimal config, the public opt-ins are
+  // Not carried as such: secretsEncryption can only be true, s3 and bastion are unset in a minimal config, the public opt-ins are
   // consumed by the CIDR rules, the AMI and zones become `ami` and `network`, and the fixture names its own pools.
   const carried = ([k]: [string, unknown]) =>
     !k.includes("[]") &&
     !["secretsEncryption", "allowPublicSsh", "allowPublicApi", "zones", "agentPools"].includes(k) &&
     !k.startsWith("etcdSnapshots.s3.") &&
+    !k.startsWith("bastion.") &&
     !k.startsWith("ami");
 
   it.each(SECTION_DEFAULTS.filter(carried))("a minimal config gets %s from the schema", (key, value) => {

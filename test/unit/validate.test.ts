@@ -161,6 +161,51 @@ describe("bad input: each gets an exact message and no spec", () => {
     expect(problemsOf(optedIn)).toEqual([]);
   });
 
+  it("refuses a way out of an air-gapped AWS stack: public addresses, a public API, a bastion, S3 outside the VPC's region", () => {
+    const dir = writeFakeArtifacts(tmpDir());
+    const fix =
+      "the air-gapped layout has no internet gateway; reach the VPC over a VPN or Direct Connect instead";
+    const c = withChange(awsConfig, (c) => {
+      c.install = { mode: "airgap", artifactsDir: dir };
+      c.nodes.publicIp = true;
+      c.etcdSnapshots = { s3: { bucket: "snaps", region: "us-east-1" } };
+    });
+    expect(problemsOf(c)).toEqual([
+      `cluster.nodes.publicIp: true with install.mode airgap; allowed: false (${fix})`,
+      'cluster.etcdSnapshots.s3.region: "us-east-1" with install.mode airgap on AWS; allowed: "eu-west-1" ' +
+        "(nodes.region: the S3 gateway endpoint serves only the VPC's region)",
+    ]);
+    const d = withChange(awsConfig, (c) => {
+      c.install = { mode: "airgap", artifactsDir: dir };
+      c.nodes.apiAccess = "public";
+      c.nodes.bastion = {};
+      c.etcdSnapshots = { s3: { bucket: "snaps", region: "eu-west-1" } };
+    });
+    expect(problemsOf(d)).toEqual([
+      `cluster.nodes.bastion: is set with install.mode airgap; allowed: no bastion (${fix})`,
+      `cluster.nodes.apiAccess: "public" with install.mode airgap; allowed: "private" (${fix})`,
+      'cluster.etcdSnapshots.s3.endpoint: "s3.amazonaws.com" with install.mode airgap on AWS; allowed: ' +
+        '"s3.eu-west-1.amazonaws.com" (the regional name the S3 gateway endpoint routes)',
+    ]);
+  });
+
+  it("refuses a bastion beside public node addresses, an image refresh beside a fixed image, a bad role ARN", () => {
+    const c = withChange(awsConfig, (c) => {
+      c.nodes.publicIp = true;
+      c.nodes.bastion = { instanceType: "t3.micro" };
+      c.nodes.amiId = "ami-0123456789abcdef0";
+      c.nodes.amiRefresh = "2026-12";
+      c.nodes.assumeRoleArn = "arn:aws:iam::12:user/x";
+    });
+    expect(problemsOf(c)).toEqual([
+      'cluster.nodes.assumeRoleArn: "arn:aws:iam::12:user/x" is not an IAM role ARN; allowed: arn:aws:iam::<account>:role/<name>',
+      'cluster.nodes.amiRefresh: "2026-12" has no effect with amiId "ami-0123456789abcdef0" (no image is looked ' +
+        "up); allowed: remove one of them",
+      'cluster.nodes.bastion: {"instanceType":"t3.micro"} is set together with publicIp: true, where SSH reaches ' +
+        "the nodes directly; allowed: remove nodes.bastion, or set nodes.publicIp: false so that SSH goes through the bastion",
+    ]);
+  });
+
   it("refuses an existing host without a pinned host key", () => {
     const c = withChange(existingConfig, (c) => delete c.nodes.hosts[2].hostKey);
     expect(problemsOf(c)).toEqual([
