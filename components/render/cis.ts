@@ -18,7 +18,12 @@ export interface ControlRow {
 
 type Listed = Exclude<
   ControlKey,
-  "productFiles" | "protectKernelDefaults" | "podSecurityLabels" | "privilegedContainers" | "rootContainers"
+  | "productFiles"
+  | "protectKernelDefaults"
+  | "podSecurityLabels"
+  | "privilegedContainers"
+  | "rootContainers"
+  | "fips"
 >;
 
 /** Where in this stack's render an auditor sees each listed control. */

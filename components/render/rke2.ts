@@ -153,6 +153,8 @@ export function renderNodeEnv(spec: ClusterSpec, node: NodeFacts): NodeFile {
     ARTIFACT_URL: install.mode === "online" ? install.artifactUrl : "",
     TARBALL_SHA256: install.mode === "online" ? (install.tarballSha256 ?? "") : "",
     SELINUX: String(spec.selinux),
+    // Read by the policy pack: a node that says FIPS must have its FIPS checks around the install.
+    FIPS: String(spec.fips),
     WAIT_SECONDS: String(READY_WAIT_SECONDS),
     POLL_SECONDS: String(READY_POLL_SECONDS),
   };

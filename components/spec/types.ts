@@ -5,6 +5,7 @@ import type { admissionGuard } from "./admission-guard";
 import type { audit } from "./audit";
 import type { cluster, release } from "./core";
 import type { etcdSnapshots } from "./etcd-snapshots";
+import type { fips } from "./fips";
 import type { install } from "./install";
 import type { network } from "./network";
 import type { nodes } from "./nodes";
@@ -24,7 +25,8 @@ export type ClusterSpec = PartOf<typeof cluster> &
   PartOf<typeof etcdSnapshots> &
   PartOf<typeof audit> &
   PartOf<typeof podSecurity> &
-  PartOf<typeof admissionGuard> & {
+  PartOf<typeof admissionGuard> &
+  PartOf<typeof fips> & {
     /** Every secret config key the stack reads, with what it is for. */
     secrets: SecretRef[];
   };

@@ -6,6 +6,7 @@ import { admissionGuard } from "./admission-guard";
 import { audit } from "./audit";
 import { cluster, release } from "./core";
 import { etcdSnapshots } from "./etcd-snapshots";
+import { fips } from "./fips";
 import { install } from "./install";
 import { overlaps, parseIpv4Cidr } from "./net";
 import { network } from "./network";
@@ -29,6 +30,7 @@ const SECTIONS = [
   audit,
   podSecurity,
   admissionGuard,
+  fips,
 ] as const;
 
 /** Every top-level key of `hardened-rke2:cluster`, from the sections that own them. */
