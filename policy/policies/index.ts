@@ -3,7 +3,7 @@ import type { Policies } from "@pulumi/policy";
 import { imdsv2Required, noPublicClusterPorts, noPublicIpOnServers, rootVolumeEncrypted } from "./aws";
 import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
 import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
-import { hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "./stack";
+import { fipsChecks, hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "./stack";
 
 export const policies: Policies = [
   imdsv2Required,
@@ -17,6 +17,7 @@ export const policies: Policies = [
   defaultServiceAccountAutomount,
   noPrivilegedWorkloads,
   hardeningBeforeStart,
+  fipsChecks,
   oddServerCount,
   namespaceNetworkPolicy,
 ];

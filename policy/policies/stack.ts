@@ -48,6 +48,43 @@ export const hardeningBeforeStart: StackValidationPolicy = {
   },
 };
 
+/** Each FIPS step, what must run before it and what must wait for it (policy text and the order it checks). */
+const FIPS_ORDER = [
+  { step: "fips-kernel", after: "files", before: "install", why: "checks the kernel's FIPS mode" },
+  {
+    step: "fips-module",
+    after: "install",
+    before: "start",
+    why: "checks the installed binary's crypto module",
+  },
+] as const;
+
+export const fipsChecks: StackValidationPolicy = {
+  name: "rke2-fips-checks",
+  description:
+    "A node whose rendered files ask for FIPS checks its kernel's FIPS mode before the install and the installed binary's crypto module before RKE2 starts.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const byName = new Map(args.resources.map((r) => [r.name, r]));
+    for (const r of args.resources.filter((x) => x.type === COMMAND && FILES_STEP.test(x.name))) {
+      // fips: true reaches each node's env file (FIPS='true'); a stack that says so must keep both checks in order.
+      if (envOf(decodeFiles(r.props.stdin)).FIPS !== "true") continue;
+      const node = nodeOf(r.name);
+      for (const { step, after, before, why } of FIPS_ORDER) {
+        const check = byName.get(`${node}-${step}`);
+        const next = byName.get(`${node}-${before}`);
+        if (!check) {
+          report(`node ${node} sets FIPS but has no ${step} step (it ${why}); the stack says fips: true`);
+        } else if (!dependsOn(check, `${node}-${after}`)) {
+          report(`node ${node}: its ${step} step does not wait for its ${after} step`);
+        } else if (next && !dependsOn(next, `${node}-${step}`)) {
+          report(`node ${node}: its ${before} step does not wait for its ${step} step (it ${why})`);
+        }
+      }
+    }
+  },
+};
+
 export const oddServerCount: StackValidationPolicy = {
   name: "servers-odd-count",
   description: "The cluster has an odd number of servers (etcd quorum).",

@@ -5,16 +5,26 @@ import { fileRecords } from "../../components/bootstrap/remote";
 import { renderBundle } from "../../components/render/bundle";
 import type { NodeFile } from "../../components/render/files";
 import { auditLogging, cisProfile, noSecretInCommandText } from "../../policy/policies/rke2";
-import { hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "../../policy/policies/stack";
+import {
+  fipsChecks,
+  hardeningBeforeStart,
+  namespaceNetworkPolicy,
+  oddServerCount,
+} from "../../policy/policies/stack";
 import { checkResource, checkStack, type Fixture } from "../helpers/policy";
 import { existingConfig, spec } from "../helpers/spec";
 
 const inputs = { secret: () => "token", file: () => "", secretFile: () => "" };
 
 /** The bootstrap commands of every node of a rendered stack, chained as the program chains them. */
-function stackFixtures(edit: (path: string, content: string) => string = (_p, c) => c): Fixture[] {
+function stackFixtures(
+  edit: (path: string, content: string) => string = (_p, c) => c,
+  change: (c: Record<string, unknown>) => void = () => undefined,
+): Fixture[] {
   const out: Fixture[] = [];
-  for (const b of renderBundle(spec(existingConfig()), inputs).nodes) {
+  const config = existingConfig();
+  change(config);
+  for (const b of renderBundle(spec(config), inputs).nodes) {
     const node = `test-${b.node.name}`;
     const files: NodeFile[] = [...b.files, ...b.scripts].map((f) => ({
       ...f,
@@ -134,7 +144,7 @@ describe("no-secret-in-command-text", () => {
 
 describe("stack policies", () => {
   it("pass the rendered stack", async () => {
-    for (const p of [hardeningBeforeStart, oddServerCount, namespaceNetworkPolicy])
+    for (const p of [hardeningBeforeStart, fipsChecks, oddServerCount, namespaceNetworkPolicy])
       expect(await checkStack(p, stackFixtures())).toEqual([]);
   });
   it("refuse a node whose hardening step is missing or not before the start", async () => {
@@ -147,6 +157,25 @@ describe("stack policies", () => {
       "node test-s2 has no etcd-user step; RKE2's CIS profile refuses to start without it",
       "node test-a1 starts RKE2 without waiting for its sysctl step",
     ]);
+  });
+  it("refuse a FIPS stack whose FIPS check is missing or not around the install", async () => {
+    const fips = () => stackFixtures(undefined, (c) => (c.fips = true));
+    expect(await checkStack(fipsChecks, fips())).toEqual([]);
+    // Weakened: one node's kernel check dropped (its install chained straight after etcd-user), another's module
+    // check left in place but the start no longer waiting for it.
+    const weakened = fips()
+      .filter((f) => f.name !== "test-s2-fips-kernel")
+      .map((f) => {
+        if (f.name === "test-s2-install") return { ...f, dependsOn: ["test-s2-etcd-user"] };
+        if (f.name === "test-a1-start") return { ...f, dependsOn: ["test-a1-install"] };
+        return f;
+      });
+    expect(await checkStack(fipsChecks, weakened)).toEqual([
+      "node test-s2 sets FIPS but has no fips-kernel step (it checks the kernel's FIPS mode); the stack says fips: true",
+      "node test-a1: its start step does not wait for its fips-module step (it checks the installed binary's crypto module)",
+    ]);
+    // A stack without FIPS needs no FIPS step.
+    expect(await checkStack(fipsChecks, stackFixtures())).toEqual([]);
   });
   it("refuse an even server count", async () => {
     const fixtures = stackFixtures().filter((f) => !f.name.startsWith("test-s3-"));
