@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { ClusterSpec } from "../spec/types";
 import { PATHS, rootFile, type NodeFile, type NodeScript } from "./files";
 import type { RenderInputs } from "./inputs";
+import { renderAddonManifests } from "./addons";
 import { renderPolicyFiles } from "./policy";
 import { renderRegistries } from "./registries";
 import { renderNodeEnv, renderRke2Files } from "./rke2";
@@ -106,6 +107,7 @@ export function renderNode(
     ...renderRke2Files(spec, node, registration, inputs),
     ...renderRegistries(spec, inputs),
     ...(node.role === "server" ? renderPolicyFiles(spec, inputs) : []),
+    ...(node.role === "server" ? renderAddonManifests(spec) : []),
     renderNodeEnv(spec, node),
     ...renderArtifactSums(spec),
   ];

@@ -1,5 +1,6 @@
 // /etc/rancher/rke2/config.yaml and the files it points at that hold no Kubernetes policy: the token file, the etcd
 // S3 credentials drop-in and the node env file the static scripts read.
+import { disabledCharts } from "../spec/addons";
 import type { ClusterSpec } from "../spec/types";
 import { needsExplicitTokenExpirationFlag } from "../spec/version";
 import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
@@ -49,6 +50,9 @@ export function rke2Config(
   if (node.role === "agent") return c;
 
   c["cni"] = spec.cni;
+  // Bundled charts the stack leaves out (addons.<chart>.disable); their exception NetworkPolicies are not rendered.
+  const disabled = disabledCharts(spec.addons);
+  if (disabled.length > 0) c["disable"] = disabled;
   c["cluster-cidr"] = spec.clusterCidr;
   c["service-cidr"] = spec.serviceCidr;
   c["tls-san"] = [...new Set([registration, ...spec.tlsSan])];

@@ -1,6 +1,7 @@
 // The validated, defaulted cluster spec every renderer and component reads: the parts each section builds (their
 // types inferred from the section files, never restated here). Only the loader in stacks/ builds it; nothing
 // downstream re-checks or re-defaults a value.
+import type { addons } from "./addons";
 import type { admissionGuard } from "./admission-guard";
 import type { audit } from "./audit";
 import type { cluster, release } from "./core";
@@ -26,11 +27,13 @@ export type ClusterSpec = PartOf<typeof cluster> &
   PartOf<typeof audit> &
   PartOf<typeof podSecurity> &
   PartOf<typeof admissionGuard> &
-  PartOf<typeof fips> & {
+  PartOf<typeof fips> &
+  PartOf<typeof addons> & {
     /** Every secret config key the stack reads, with what it is for. */
     secrets: SecretRef[];
   };
 
+export type { AddonChart, AddonsSpec } from "./addons";
 export type { AirgapArtifact } from "./artifacts";
 export type { AuditSpec } from "./audit";
 export type { Arch, InstallSpec } from "./install";
