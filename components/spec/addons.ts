@@ -144,10 +144,11 @@ const INGRESS_PORTS = [
 
 export function ingressPorts(addons: AddonsSpec): number[] {
   const v = addons["rke2-ingress-nginx"]?.values ?? {};
-  return INGRESS_PORTS.map((p) => {
+  const ports = INGRESS_PORTS.map((p) => {
     const value = valueAt(v, p.key);
     return isPort(value) ? (value as number) : p.fallback;
   });
+  return [...new Set(ports)];
 }
 
 /** True when the stack leaves the chart out (RKE2's `disable`). */
