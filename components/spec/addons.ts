@@ -27,9 +27,9 @@ export const CNI_CHART: Record<Cni, AddonChart> = {
 };
 
 /** Charts RKE2's `disable` removes: rke2-coredns and rke2-metrics-server are in its DisableItems (rke2
- * pkg/cli/types.go); rke2-ingress-nginx was listed there up to v1.31 and is disabled through the same list after
- * (disableExceptSelected sets `disable: rke2-ingress-nginx` for `ingress-controller: none`). The CNI chart is chosen
- * with `cni`, never disabled. */
+ * pkg/cli/types.go); rke2-ingress-nginx is listed there up to v1.30.0, and releases with the `ingress-controller` flag
+ * disable it through the same list (disableExceptSelected sets `disable: rke2-ingress-nginx` when the flag does not
+ * select it). The CNI chart is chosen with `cni`, never disabled. */
 const DISABLEABLE: readonly AddonChart[] = ["rke2-ingress-nginx", "rke2-metrics-server", "rke2-coredns"];
 
 const values = z.record(z.string(), z.unknown()).default({});
