@@ -17,6 +17,11 @@ async function main(): Promise<number> {
     clientFor(await readStdin()),
     process.env.HARDENED_RKE2_AUDIT_LINE ?? "",
   );
+  // Each FIPS node's module-check output, from the stack (plain: the step prints no secret).
+  answers.fipsEvidence = JSON.parse(process.env.HARDENED_RKE2_FIPS_EVIDENCE ?? "{}") as Record<
+    string,
+    string
+  >;
   const results = verifyControls(expect, answers);
   process.stdout.write(`${formatResults(results)}\n`);
   const failed = results.filter((r) => !r.pass);

@@ -190,6 +190,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
             },
             { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
           ).stdout,
+        fipsEvidence: spec.fips
+          ? pulumi.all(
+              Object.fromEntries(
+                bootstraps.map((b, i) => [nodeSet.nodes[i].name, b.fipsEvidence ?? pulumi.output("")]),
+              ),
+            )
+          : undefined,
         projectDir: args.baseDir,
       },
       parent,

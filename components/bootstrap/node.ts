@@ -4,7 +4,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS, type NodeFile } from "../render/files";
 import type { RenderInputs } from "../render/inputs";
-import { renderNode, type NodeBundle, type Step } from "../render/node";
+import { renderNode, stepsFor, type NodeBundle, type Step } from "../render/node";
 import type { NodeFacts } from "../spec/plan";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
@@ -46,8 +46,11 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
     case "sysctl":
       return pick(PATHS.sysctl);
     case "etcd-user":
+    case "fips-kernel":
       return [];
     case "install":
+    case "fips-module":
+      // The module check re-runs whenever the install may have put a new binary in place.
       return pick(PATHS.nodeEnv, PATHS.artifactSums);
     case "start":
     case "ready":
@@ -79,6 +82,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
   readonly ready: command.remote.Command;
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
+  /** With `fips: true`: the FIPS module step's output, whose last line is the node's FIPS evidence. */
+  readonly fipsEvidence?: pulumi.Output<string>;
 
   constructor(name: string, args: NodeBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rke2:bootstrap:NodeBootstrap", name, {}, opts);
@@ -170,8 +175,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     let previous: pulumi.Resource[] = [files];
     let last: command.remote.Command | undefined;
     const plainScripts = plain.apply((b) => b.scripts);
-    for (const step of ["sysctl", "etcd-user", "install", "start", "ready"] as const) {
-      if (step === "etcd-user" && node.role !== "server") continue;
+    for (const step of stepsFor(spec, node.role)) {
       const script = plainScripts.apply((scripts) => {
         const s = scripts.find((x) => x.step === step);
         if (!s) throw new Error(`node ${node.name} has no script for step ${step}`);
@@ -208,6 +212,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
     this.ready = last;
     this.steps = steps;
+    const fipsModule = steps["fips-module"];
+    if (fipsModule instanceof command.remote.Command) this.fipsEvidence = fipsModule.stdout;
     // The plan is an output, not an input: the policy pack's stack policies see outputs, and they judge a node by its
     // plan only while its files step's input is unknown (a first preview).
     this.registerOutputs({ plan: fileRecords(args.plan) });

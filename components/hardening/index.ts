@@ -16,6 +16,8 @@ export interface ClusterHardeningArgs {
   clusterReady: pulumi.Resource[];
   /** The first server's audit log line, read after the objects are applied (the verification's audit evidence). */
   auditSample?: (dependsOn: pulumi.Resource[], trigger: string) => pulumi.Output<string>;
+  /** With `fips: true`: each node's FIPS module step output, by node name, which the verification reports. */
+  fipsEvidence?: pulumi.Output<Record<string, string>>;
   /** Folder holding cli/verify.ts (the project folder). */
   projectDir: string;
   /** Whether to verify after applying (a local command running cli/verify.ts); on unless a harness turns it off. */
@@ -87,6 +89,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
     const objectsDigest = sha256(JSON.stringify(rendered.map((r) => r.object)));
     const auditLine = args.auditSample ? args.auditSample(applied, objectsDigest) : pulumi.output("");
     const expectations = JSON.stringify(expectationsOf(spec));
+    const fipsEvidence = (args.fipsEvidence ?? pulumi.output({})).apply((e) => JSON.stringify(e));
     const verify = new command.local.Command(
       `${name}-verify`,
       {
@@ -97,9 +100,11 @@ export class ClusterHardening extends pulumi.ComponentResource {
           HARDENED_RKE2_EXPECT: expectations,
           HARDENED_RKE2_VERIFY_MODE: spec.verification,
           HARDENED_RKE2_AUDIT_LINE: auditLine,
+          HARDENED_RKE2_FIPS_EVIDENCE: fipsEvidence,
         },
-        // Re-verify whenever what is applied changes; an unchanged stack is not re-checked on every up.
-        triggers: [objectsDigest, expectations, spec.verification],
+        // Re-verify whenever what is applied (or a node's FIPS evidence) changes; an unchanged stack is not
+        // re-checked on every up.
+        triggers: [objectsDigest, expectations, spec.verification, fipsEvidence],
         // An update would otherwise put the previous report in the environment of the next run.
         addPreviousOutputInEnv: false,
       },

@@ -4,6 +4,7 @@ import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../rend
 import { stableCisId, type ControlKey } from "../spec/cis-catalogue";
 import type { ClusterSpec } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/constants";
+import { offlineFacts } from "../spec/plan";
 
 /** What the verification reads back from the cluster. */
 export interface ClusterAnswers {
@@ -19,6 +20,8 @@ export interface ClusterAnswers {
   /** Names of the ValidatingAdmissionPolicies and of their bindings. */
   admissionPolicies: string[];
   admissionBindings: string[];
+  /** With `fips: true`: each node's FIPS module step output (its evidence line), by node name. */
+  fipsEvidence?: Record<string, string>;
 }
 
 /** What the stack expects, derived from the spec. */
@@ -28,6 +31,8 @@ export interface Expectations {
   guardExempt: string[];
   /** `namespace/name` of every NetworkPolicy the stack applies: each must be in place, not just some policy. */
   networkPolicies: string[];
+  /** Nodes whose FIPS evidence must show FIPS mode and the crypto module (`fips: true`); [] otherwise. */
+  fipsNodes: string[];
 }
 
 export function expectationsOf(spec: ClusterSpec): Expectations {
@@ -39,7 +44,32 @@ export function expectationsOf(spec: ClusterSpec): Expectations {
       .map((r) => r.object)
       .filter((o) => o.kind === "NetworkPolicy")
       .map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`),
+    fipsNodes: spec.fips ? offlineFacts(spec).map((n) => n.name) : [],
   };
+}
+
+/** The evidence line 35-fips-module.sh prints last for a node in FIPS mode whose binary carries the module. */
+const FIPS_EVIDENCE =
+  /^hardened-rke2: FIPS (\S+): kernel fips_enabled=(\S+), (\S+) carries the BoringCrypto module \((\d+) /;
+
+/** One line per node: its kernel in FIPS mode and its RKE2 binary with the BoringCrypto module, as its step saw. */
+export function fipsResults(nodes: string[], evidence: Record<string, string>): ControlResult[] {
+  return nodes.map((node) => {
+    const lines = (evidence[node] ?? "").trim().split("\n");
+    const m = FIPS_EVIDENCE.exec(lines[lines.length - 1] ?? "");
+    const pass = m !== null && m[1] === node && m[2] === "1" && Number(m[4]) > 0;
+    return {
+      key: "fips",
+      id: stableCisId("fips"),
+      title: `FIPS mode and crypto module on ${node}`,
+      pass,
+      detail: pass
+        ? `kernel fips_enabled=1; ${m[3]} carries the BoringCrypto module (${m[4]} symbols)`
+        : m
+          ? `kernel fips_enabled=${m[2]}, ${m[4]} BoringCrypto symbols in ${m[3]}`
+          : "no FIPS evidence from the node's fips-module step",
+    };
+  });
 }
 
 export interface ControlResult {
@@ -135,6 +165,7 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
     pass: logs,
     detail: logs ? `last audit event at level ${level}` : "the audit log holds no event at Metadata or above",
   });
+  results.push(...fipsResults(expect.fipsNodes, answers.fipsEvidence ?? {}));
   return results;
 }
 

@@ -1,7 +1,9 @@
 // CIS.md's control map: every control of the catalogue (components/spec/cis-catalogue.ts) the stack lists, by its ID
 // in the benchmark of the stack's RKE2 version, with how this stack satisfies it and where an auditor can see it.
 import { CATALOGUE, CONTROL_KEYS, cisId, type ControlKey, type Means } from "../spec/cis-catalogue";
+import { CNI_CHART, disabledCharts, ingressPorts, overriddenCharts, type AddonChart } from "../spec/addons";
 import type { ClusterSpec } from "../spec/types";
+import { addonManifestPath } from "./addons";
 import { PATHS } from "./files";
 import { TERMINATED_POD_GC_THRESHOLD } from "./rke2";
 
@@ -18,12 +20,35 @@ export interface ControlRow {
 
 type Listed = Exclude<
   ControlKey,
-  "productFiles" | "protectKernelDefaults" | "podSecurityLabels" | "privilegedContainers" | "rootContainers"
+  | "productFiles"
+  | "protectKernelDefaults"
+  | "podSecurityLabels"
+  | "privilegedContainers"
+  | "rootContainers"
+  | "fips"
 >;
+
+/** What the add-on overrides change in the kube-system exceptions (empty when the stack overrides nothing there). */
+function addonPolicyNotes(spec: ClusterSpec, overridden: AddonChart[]): string {
+  const notes: string[] = [];
+  for (const chart of disabledCharts(spec.addons)) {
+    notes.push(`${chart} disabled (${PATHS.config}: disable), so its kube-system exception is not rendered`);
+  }
+  if (overridden.includes("rke2-ingress-nginx")) {
+    notes.push(
+      `${addonManifestPath("rke2-ingress-nginx")}: allow-ingress-controller opens the chart's ports ${ingressPorts(spec.addons).join(", ")}`,
+    );
+  }
+  if (overridden.includes("rke2-metrics-server")) {
+    notes.push(`${addonManifestPath("rke2-metrics-server")}: allow-metrics-server admits every port`);
+  }
+  return notes.map((n) => `; ${n}`).join("");
+}
 
 /** Where in this stack's render an auditor sees each listed control. */
 function whereOf(spec: ClusterSpec): Record<Listed, string> {
   const apiArgs = `${PATHS.config} (kube-apiserver-arg)`;
+  const overridden = overriddenCharts(spec.addons).map((o) => o.chart);
   return {
     podManifests: "/var/lib/rancher/rke2/agent/pod-manifests/*.yaml",
     etcdDataDirMode: "/var/lib/rancher/rke2/server/db/etcd",
@@ -52,9 +77,14 @@ function whereOf(spec: ClusterSpec): Record<Listed, string> {
       : "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace",
     policyControl: `${PATHS.podSecurity}: enforce restricted cluster-wide`,
     restrictedPods: `${PATHS.podSecurity} (restricted) and managed namespaces' pod-security labels; exemptions in CIS.md below`,
-    cniNetworkPolicy: `${PATHS.config}: cni: ${spec.cni}`,
+    cniNetworkPolicy:
+      `${PATHS.config}: cni: ${spec.cni}` +
+      (overridden.includes(CNI_CHART[spec.cni])
+        ? `; ${addonManifestPath(CNI_CHART[spec.cni])} (values checked to keep NetworkPolicy enforcement on)`
+        : ""),
     namespaceNetworkPolicies:
-      "manifests/networkpolicies.yaml: every built-in and managed namespace; namespaces created outside the stack are the operator's (add them to the stack)",
+      "manifests/networkpolicies.yaml: every built-in and managed namespace; namespaces created outside the stack are the operator's (add them to the stack)" +
+      addonPolicyNotes(spec, overridden),
     secretsAsFiles: "workload manifests",
     namespaceBoundaries: "manifests/namespaces.yaml: managed namespaces with their own policies",
   };

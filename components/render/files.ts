@@ -40,6 +40,7 @@ export const PATHS = {
   podSecurity: `${RKE2_ETC}/hardened-rke2-pss.yaml`,
   etcdS3Ca: `${RKE2_ETC}/etcd-s3-ca.crt`,
   kubeconfig: `${RKE2_ETC}/rke2.yaml`,
+  serverManifests: `${RKE2_DATA}/server/manifests`,
   imagesDir: `${RKE2_DATA}/agent/images`,
   nodeEnv: `${STATE_DIR}/node.env`,
   artifactSums: `${STATE_DIR}/artifacts.sha256`,

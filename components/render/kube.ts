@@ -1,7 +1,8 @@
 // The Kubernetes objects of the in-cluster hardening, as plain objects: the offline render writes them as YAML and
 // the hardening component turns each into a resource. Names start with `hardened-rke2-` so they never collide with
 // the policies RKE2 itself recreates in CIS mode (`default-network-policy`, `default-network-dns-policy`, …).
-import type { ClusterSpec, ManagedNamespace, Peer, Port } from "../spec/types";
+import { ingressPorts, isDisabled } from "../spec/addons";
+import type { AddonChart, ClusterSpec, ManagedNamespace, Peer, Port } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/constants";
 import { podSecurityExemptions } from "./policy";
 
@@ -65,7 +66,7 @@ function peerRule(p: Peer, direction: "from" | "to"): Record<string, unknown> {
  * name; an egress policy would cut them off. kube-system also admits DNS from every namespace, and the
  * metrics-server and ingress-controller traffic the RKE2 hardening guide lists.
  */
-function builtinPolicies(namespace: string): RenderedObject[] {
+function builtinPolicies(spec: ClusterSpec, namespace: string): RenderedObject[] {
   const list = [
     networkPolicy(namespace, "default-deny", { podSelector: {}, policyTypes: ["Ingress"] }),
     networkPolicy(namespace, "allow-same-namespace", {
@@ -75,33 +76,41 @@ function builtinPolicies(namespace: string): RenderedObject[] {
     }),
   ];
   if (namespace !== "kube-system") return list;
+  // Each exception goes with its add-on: a chart the stack disables (addons.<chart>.disable) gets no policy.
+  const on = (chart: AddonChart) => !isDisabled(spec.addons, chart);
   return [
     ...list,
-    networkPolicy(namespace, "allow-dns", {
-      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-      policyTypes: ["Ingress"],
-      ingress: [{ from: [{ namespaceSelector: {} }], ports: ports(DNS_PORTS) }],
-    }),
-    networkPolicy(namespace, "allow-metrics-server", {
-      // The API server reaches metrics-server from the host network, which no pod selector can name.
-      podSelector: { matchLabels: { app: "rke2-metrics-server" } },
-      policyTypes: ["Ingress"],
-      ingress: [{}],
-    }),
-    networkPolicy(namespace, "allow-ingress-controller", {
-      // HTTP/HTTPS from anywhere, and the admission webhook the API server calls.
-      podSelector: { matchLabels: { "app.kubernetes.io/name": "rke2-ingress-nginx" } },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          ports: ports([
-            { port: 80, protocol: "TCP" },
-            { port: 443, protocol: "TCP" },
-            { port: 8443, protocol: "TCP" },
-          ]),
-        },
-      ],
-    }),
+    ...(on("rke2-coredns")
+      ? [
+          networkPolicy(namespace, "allow-dns", {
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: {} }], ports: ports(DNS_PORTS) }],
+          }),
+        ]
+      : []),
+    ...(on("rke2-metrics-server")
+      ? [
+          networkPolicy(namespace, "allow-metrics-server", {
+            // The API server reaches metrics-server from the host network, which no pod selector can name; every
+            // port, so an overridden containerPort stays reachable.
+            podSelector: { matchLabels: { app: "rke2-metrics-server" } },
+            policyTypes: ["Ingress"],
+            ingress: [{}],
+          }),
+        ]
+      : []),
+    ...(on("rke2-ingress-nginx")
+      ? [
+          networkPolicy(namespace, "allow-ingress-controller", {
+            // HTTP/HTTPS from anywhere, and the admission webhook the API server calls: the chart's ports as the
+            // stack's overrides set them (addons.rke2-ingress-nginx.values).
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "rke2-ingress-nginx" } },
+            policyTypes: ["Ingress"],
+            ingress: [{ ports: ports(ingressPorts(spec.addons).map((port) => ({ port, protocol: "TCP" }))) }],
+          }),
+        ]
+      : []),
   ];
 }
 
@@ -272,7 +281,7 @@ export function renderClusterObjects(spec: ClusterSpec): RenderedObject[] {
     ...spec.namespaces.map(managedNamespace),
     ...BUILTIN_NAMESPACES.map(defaultServiceAccount),
     ...spec.namespaces.map((ns) => defaultServiceAccount(ns.name)),
-    ...BUILTIN_NAMESPACES.flatMap(builtinPolicies),
+    ...BUILTIN_NAMESPACES.flatMap((ns) => builtinPolicies(spec, ns)),
     ...spec.namespaces.flatMap(managedPolicies),
     ...admissionGuard(spec),
   ];

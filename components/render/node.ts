@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { ClusterSpec } from "../spec/types";
 import { PATHS, rootFile, type NodeFile, type NodeScript } from "./files";
 import type { RenderInputs } from "./inputs";
+import { renderAddonManifests } from "./addons";
 import { renderPolicyFiles } from "./policy";
 import { renderRegistries } from "./registries";
 import { renderNodeEnv, renderRke2Files } from "./rke2";
@@ -32,17 +33,28 @@ export function renderSysctl(): NodeFile {
 
 /**
  * Bootstrap steps in order. `servers` marks steps only servers run; `beforeStart` marks the host hardening RKE2's
- * CIS profile checks at start (kernel parameters, the etcd user), which must have run before the start step.
+ * CIS profile checks at start (kernel parameters, the etcd user), which must have run before the start step; `fips`
+ * marks the FIPS checks, run only when the stack sets `fips: true` (the kernel before the install, the installed
+ * binary's crypto module after it and before RKE2 starts).
  */
 export const SCRIPT_STEPS = [
-  { step: "sysctl", file: "10-sysctl.sh", servers: false, beforeStart: true },
-  { step: "etcd-user", file: "20-etcd-user.sh", servers: true, beforeStart: true },
-  { step: "install", file: "30-install.sh", servers: false, beforeStart: false },
-  { step: "start", file: "40-start.sh", servers: false, beforeStart: false },
-  { step: "ready", file: "50-wait-ready.sh", servers: false, beforeStart: false },
+  { step: "sysctl", file: "10-sysctl.sh", servers: false, beforeStart: true, fips: false },
+  { step: "etcd-user", file: "20-etcd-user.sh", servers: true, beforeStart: true, fips: false },
+  { step: "fips-kernel", file: "25-fips-kernel.sh", servers: false, beforeStart: false, fips: true },
+  { step: "install", file: "30-install.sh", servers: false, beforeStart: false, fips: false },
+  { step: "fips-module", file: "35-fips-module.sh", servers: false, beforeStart: false, fips: true },
+  { step: "start", file: "40-start.sh", servers: false, beforeStart: false, fips: false },
+  { step: "ready", file: "50-wait-ready.sh", servers: false, beforeStart: false, fips: false },
 ] as const;
 
 export type Step = (typeof SCRIPT_STEPS)[number]["step"];
+
+/** The steps one node runs, in order. */
+export function stepsFor(spec: Pick<ClusterSpec, "fips">, role: NodeFacts["role"]): Step[] {
+  return SCRIPT_STEPS.filter((s) => (role === "server" || !s.servers) && (spec.fips || !s.fips)).map(
+    (s) => s.step,
+  );
+}
 
 const scriptCache = new Map<string, string>();
 /** A static script's text, shipped with the product (components/render/scripts). */
@@ -55,8 +67,9 @@ export function scriptText(file: string): string {
   return text;
 }
 
-export function renderScripts(node: NodeFacts): NodeScript[] {
-  return SCRIPT_STEPS.filter((s) => node.role === "server" || !s.servers).map((s) => ({
+export function renderScripts(spec: Pick<ClusterSpec, "fips">, node: NodeFacts): NodeScript[] {
+  const steps = stepsFor(spec, node.role);
+  return SCRIPT_STEPS.filter((s) => steps.includes(s.step)).map((s) => ({
     ...rootFile(`${PATHS.scriptsDir}/${s.file}`, "0700", scriptText(s.file), `bootstrap step "${s.step}"`),
     step: s.step,
   }));
@@ -96,8 +109,9 @@ export function renderNode(
     ...renderRke2Files(spec, node, registration, inputs, apiAddress),
     ...renderRegistries(spec, inputs),
     ...(node.role === "server" ? renderPolicyFiles(spec, inputs) : []),
+    ...(node.role === "server" ? renderAddonManifests(spec) : []),
     renderNodeEnv(spec, node),
     ...renderArtifactSums(spec),
   ];
-  return { node, files, scripts: renderScripts(node) };
+  return { node, files, scripts: renderScripts(spec, node) };
 }

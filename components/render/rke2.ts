@@ -1,5 +1,6 @@
 // /etc/rancher/rke2/config.yaml and the files it points at that hold no Kubernetes policy: the token file, the etcd
 // S3 credentials drop-in and the node env file the static scripts read.
+import { disabledCharts } from "../spec/addons";
 import type { ClusterSpec } from "../spec/types";
 import { needsExplicitTokenExpirationFlag } from "../spec/version";
 import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
@@ -50,6 +51,9 @@ export function rke2Config(
   if (node.role === "agent") return c;
 
   c["cni"] = spec.cni;
+  // Bundled charts the stack leaves out (addons.<chart>.disable); their exception NetworkPolicies are not rendered.
+  const disabled = disabledCharts(spec.addons);
+  if (disabled.length > 0) c["disable"] = disabled;
   c["cluster-cidr"] = spec.clusterCidr;
   c["service-cidr"] = spec.serviceCidr;
   // The serving certificate must name every address a client uses: the registration address (nodes) and the one
@@ -157,6 +161,8 @@ export function renderNodeEnv(spec: ClusterSpec, node: NodeFacts): NodeFile {
     ARTIFACT_URL: install.mode === "online" ? install.artifactUrl : "",
     TARBALL_SHA256: install.mode === "online" ? (install.tarballSha256 ?? "") : "",
     SELINUX: String(spec.selinux),
+    // Read by the policy pack: a node that says FIPS must have its FIPS checks around the install.
+    FIPS: String(spec.fips),
     WAIT_SECONDS: String(READY_WAIT_SECONDS),
     POLL_SECONDS: String(READY_POLL_SECONDS),
   };

@@ -172,6 +172,15 @@ const rows = {
     satisfiedBy: "rendered file",
     checkedBy: ["policy"],
   },
+  fips: {
+    // Not a CIS control: FIPS 140-2 (mission row 25), reported beside the controls so one output holds both.
+    ids: same("FIPS"),
+    title:
+      "FIPS 140-2: the kernel is in FIPS mode and the installed RKE2 binary carries its BoringCrypto module (fips: true)",
+    satisfiedBy: "operator",
+    checkedBy: ["verification", "policy"],
+    listed: false,
+  },
   rbac: {
     ids: same("5.1.1–5.1.4"),
     title: "RBAC: cluster-admin, secrets access, wildcards and pod creation are granted sparingly",

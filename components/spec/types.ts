@@ -1,10 +1,12 @@
 // The validated, defaulted cluster spec every renderer and component reads: the parts each section builds (their
 // types inferred from the section files, never restated here). Only the loader in stacks/ builds it; nothing
 // downstream re-checks or re-defaults a value.
+import type { addons } from "./addons";
 import type { admissionGuard } from "./admission-guard";
 import type { audit } from "./audit";
 import type { cluster, release } from "./core";
 import type { etcdSnapshots } from "./etcd-snapshots";
+import type { fips } from "./fips";
 import type { install } from "./install";
 import type { network } from "./network";
 import type { nodes } from "./nodes";
@@ -24,11 +26,14 @@ export type ClusterSpec = PartOf<typeof cluster> &
   PartOf<typeof etcdSnapshots> &
   PartOf<typeof audit> &
   PartOf<typeof podSecurity> &
-  PartOf<typeof admissionGuard> & {
+  PartOf<typeof admissionGuard> &
+  PartOf<typeof fips> &
+  PartOf<typeof addons> & {
     /** Every secret config key the stack reads, with what it is for. */
     secrets: SecretRef[];
   };
 
+export type { AddonChart, AddonsSpec } from "./addons";
 export type { AirgapArtifact } from "./artifacts";
 export type { AuditSpec } from "./audit";
 export type { Arch, InstallSpec } from "./install";

@@ -2,10 +2,12 @@
 // once. Each section (one file each) parses its own keys, every key on its own, so one bad key never hides the
 // problems of another; then the rules that span sections run on whatever the sections built.
 import { CLUSTER_KEY, PROJECT } from "./constants";
+import { addons } from "./addons";
 import { admissionGuard } from "./admission-guard";
 import { audit } from "./audit";
 import { cluster, release } from "./core";
 import { etcdSnapshots } from "./etcd-snapshots";
+import { fips } from "./fips";
 import { install } from "./install";
 import { overlaps, parseIpv4Cidr } from "./net";
 import { network } from "./network";
@@ -29,6 +31,8 @@ const SECTIONS = [
   audit,
   podSecurity,
   admissionGuard,
+  fips,
+  addons,
 ] as const;
 
 /** Every top-level key of `hardened-rke2:cluster`, from the sections that own them. */

@@ -9,7 +9,13 @@ import {
 } from "./aws";
 import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
 import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
-import { cannotSeeYet, hardeningBeforeStart, namespaceNetworkPolicy, oddServerCount } from "./stack";
+import {
+  cannotSeeYet,
+  fipsChecks,
+  hardeningBeforeStart,
+  namespaceNetworkPolicy,
+  oddServerCount,
+} from "./stack";
 
 export const policies: Policies = [
   imdsv2Required,
@@ -24,6 +30,7 @@ export const policies: Policies = [
   defaultServiceAccountAutomount,
   noPrivilegedWorkloads,
   hardeningBeforeStart,
+  fipsChecks,
   oddServerCount,
   namespaceNetworkPolicy,
   cannotSeeYet,

@@ -3,6 +3,7 @@
 import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { SCRIPT_STEPS } from "../../components/render/node";
+import { envOf } from "./files";
 import { dependsOn, nodeViews } from "./nodes";
 
 export const hardeningBeforeStart: StackValidationPolicy = {
@@ -23,6 +24,48 @@ export const hardeningBeforeStart: StackValidationPolicy = {
           );
         } else if (start && !dependsOn(start, before.urn)) {
           report(`node ${node.name} starts RKE2 without waiting for its ${step} step`, start.urn);
+        }
+      }
+    }
+  },
+};
+
+/** Each FIPS step, what must run before it and what must wait for it (policy text and the order it checks). */
+const FIPS_ORDER = [
+  { step: "fips-kernel", after: "files", before: "install", why: "checks the kernel's FIPS mode" },
+  {
+    step: "fips-module",
+    after: "install",
+    before: "start",
+    why: "checks the installed binary's crypto module",
+  },
+] as const;
+
+export const fipsChecks: StackValidationPolicy = {
+  name: "rke2-fips-checks",
+  description:
+    "A node whose rendered files ask for FIPS checks its kernel's FIPS mode before the install and the installed binary's crypto module before RKE2 starts.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    for (const node of nodeViews(args.resources)) {
+      // fips: true reaches each node's env file (FIPS='true'); a stack that says so must keep both checks in order.
+      if (envOf(node.files).FIPS !== "true") continue;
+      for (const { step, after, before, why } of FIPS_ORDER) {
+        const check = node.steps.get(step);
+        const prior = node.steps.get(after);
+        const next = node.steps.get(before);
+        if (!check) {
+          report(
+            `node ${node.name} sets FIPS but has no ${step} step (it ${why}); the stack says fips: true`,
+            node.urn,
+          );
+        } else if (!prior || !dependsOn(check, prior.urn)) {
+          report(`node ${node.name}: its ${step} step does not wait for its ${after} step`, check.urn);
+        } else if (next && !dependsOn(next, check.urn)) {
+          report(
+            `node ${node.name}: its ${before} step does not wait for its ${step} step (it ${why})`,
+            next.urn,
+          );
         }
       }
     }

@@ -8,6 +8,7 @@
 // pulumi-engine.test.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { gatherFacts } from "../../cli/cis-check";
 import { fetchAnswers } from "../../components/hardening/api";
 import { hostChecks } from "../../components/hardening/host-checks";
@@ -51,7 +52,13 @@ beforeAll(async () => {
         ["s3", "127.0.1.12", "server"],
         ["a1", "127.0.1.21", "agent"],
       ],
-      { namespaces: [{ name: "shop" }] },
+      {
+        namespaces: [{ name: "shop" }],
+        // An add-on override, so the first server receives a rendered HelmChartConfig (its ports unchanged).
+        addons: {
+          "rke2-ingress-nginx": { values: { controller: { config: { "ssl-protocols": "TLSv1.3" } } } },
+        },
+      },
     ),
   );
   spec = cp.spec;
@@ -247,6 +254,72 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     expect(seen.filter((l) => l.endsWith("nothing fails"))).toEqual([]);
     expect(seen.length).toBeGreaterThan(20);
   }, 120_000);
+
+  it("accepts the ingress override's rendered HelmChartConfig as the Helm controller's CRD defines it", async () => {
+    // RKE2 registers helm.cattle.io/v1 HelmChartConfig through its Helm controller (k3s-io/helm-controller); there is
+    // none here, so the test registers the CRD with the fields RKE2's docs use (spec.valuesContent, failurePolicy).
+    const crd = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "helmchartconfigs.helm.cattle.io" },
+      spec: {
+        group: "helm.cattle.io",
+        scope: "Namespaced",
+        names: {
+          kind: "HelmChartConfig",
+          plural: "helmchartconfigs",
+          singular: "helmchartconfig",
+          listKind: "HelmChartConfigList",
+        },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: {
+                  spec: {
+                    type: "object",
+                    properties: { valuesContent: { type: "string" }, failurePolicy: { type: "string" } },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+    const created = await client().request(
+      "POST",
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+      crd,
+    );
+    expect([201, 409]).toContain(created.status);
+    await until("helmchartconfigs served", 60, async () =>
+      (await client().request("GET", "/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs"))
+        .status === 200
+        ? true
+        : undefined,
+    );
+    // What the first server received, as the files step wrote it into RKE2's manifests folder.
+    const file = path.join(cp.root, "var/lib/rancher/rke2/server/manifests/rke2-ingress-nginx-config.yaml");
+    expect((fs.statSync(file).mode & 0o777).toString(8)).toBe("600");
+    const rendered = parse(fs.readFileSync(file, "utf8")) as { metadata: { name: string }; spec: unknown };
+    const r = await client().request(
+      "POST",
+      "/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs",
+      rendered,
+    );
+    expect(`${r.status} ${r.status >= 300 ? JSON.stringify(r.json) : ""}`).toBe("201 ");
+    const back = await client().request(
+      "GET",
+      "/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs/rke2-ingress-nginx",
+    );
+    expect((back.json as { spec: unknown }).spec).toEqual(rendered.spec);
+    expect(rendered.spec).toEqual({ valuesContent: "controller:\n  config:\n    ssl-protocols: TLSv1.3\n" });
+  });
 
   // Last: it restarts the control plane with a weakened config.
   it("names the failing control when a flag is removed from the rendered config.yaml and RKE2 restarts", async () => {

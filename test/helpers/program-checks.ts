@@ -6,9 +6,19 @@ import { isSecretValue, plainInputs, unwrap, type ProgramRun, type Recorded } fr
 export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** The bootstrap steps of a node in order; etcd-user only on servers. */
-export function stepsOf(node: string, role: "server" | "agent"): string[] {
-  const steps = ["files", "sysctl", ...(role === "server" ? ["etcd-user"] : []), "install", "start", "ready"];
+/** The bootstrap steps of a node in order; etcd-user only on servers; with FIPS, the kernel check before the install
+ * and the module check after it. */
+export function stepsOf(node: string, role: "server" | "agent", fips = false): string[] {
+  const steps = [
+    "files",
+    "sysctl",
+    ...(role === "server" ? ["etcd-user"] : []),
+    ...(fips ? ["fips-kernel"] : []),
+    "install",
+    ...(fips ? ["fips-module"] : []),
+    "start",
+    "ready",
+  ];
   return steps.map((s) => `${node}-${s}`);
 }
 
@@ -17,10 +27,14 @@ export function dependsOn(run: ProgramRun, name: string, on: string): boolean {
 }
 
 /** Every check that holds for any stack. */
-export async function checkCommon(run: ProgramRun, nodes: { name: string; role: "server" | "agent" }[]) {
+export async function checkCommon(
+  run: ProgramRun,
+  nodes: { name: string; role: "server" | "agent" }[],
+  opts: { fips?: boolean } = {},
+) {
   // Steps run in order on each node, each after the previous one.
   for (const n of nodes) {
-    const steps = stepsOf(n.name, n.role);
+    const steps = stepsOf(n.name, n.role, opts.fips);
     for (let i = 1; i < steps.length; i++) {
       expect(`${steps[i]} <- ${steps[i - 1]}: ${dependsOn(run, steps[i], steps[i - 1])}`).toBe(
         `${steps[i]} <- ${steps[i - 1]}: true`,
@@ -58,7 +72,7 @@ export async function checkCommon(run: ProgramRun, nodes: { name: string; role: 
       expect(secretTrigger).toBe(true);
     }
     // Steps that read no secret keep readable triggers, so a diff shows which step will re-run.
-    if (/-(sysctl|etcd-user|install)$/.test(c.name))
+    if (/-(sysctl|etcd-user|fips-kernel|install|fips-module)$/.test(c.name))
       expect(`${c.name} trigger secret: ${secretTrigger}`).toBe(`${c.name} trigger secret: false`);
     // Static commands: no value is interpolated into shell.
     expect(unwrap(c.inputs.create)).not.toMatch(/PLANTED|10\.\d+\.\d+\.\d+/);

@@ -78,14 +78,19 @@ export function inRoot(root: string, argv: string[], input?: string): SpawnSyncR
   );
 }
 
-/** Writes the stand-in release into `dir`: tarball, images archive and sha256sum-amd64.txt. */
-export function writeStandinRelease(dir: string): string {
+/** Writes the stand-in release into `dir`: tarball, images archive and sha256sum-amd64.txt. With `fips`, its rke2 is
+ * the FIPS build of the stand-in (the stand-in with the BoringCrypto symbol names appended). */
+export function writeStandinRelease(dir: string, opts: { fips?: boolean } = {}): string {
   fs.mkdirSync(dir, { recursive: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), "rke2-standin-bundle-"));
   fs.mkdirSync(path.join(stage, "bin"));
   fs.mkdirSync(path.join(stage, "lib/systemd/system"), { recursive: true });
   fs.mkdirSync(path.join(stage, "share/rke2"), { recursive: true });
-  fs.copyFileSync(path.join(STANDINS, "rke2-standin.sh"), path.join(stage, "bin/rke2"));
+  fs.writeFileSync(
+    path.join(stage, "bin/rke2"),
+    fs.readFileSync(path.join(STANDINS, "rke2-standin.sh"), "utf8") +
+      (opts.fips ? fs.readFileSync(path.join(STANDINS, "rke2-fips-symbols.txt"), "utf8") : ""),
+  );
   fs.chmodSync(path.join(stage, "bin/rke2"), 0o755);
   for (const role of ["server", "agent"]) {
     fs.writeFileSync(

@@ -51,5 +51,8 @@ echo 0 >"$root/proc/sys/vm/overcommit_memory"
 echo 1 >"$root/proc/sys/vm/panic_on_oom"
 echo 0 >"$root/proc/sys/kernel/panic"
 echo 0 >"$root/proc/sys/kernel/panic_on_oops"
+# A stock kernel is not in FIPS mode; a test that wants one writes 1 here.
+mkdir -p "$root/proc/sys/crypto"
+echo 0 >"$root/proc/sys/crypto/fips_enabled"
 
 install -m 0755 "$standins/systemctl-standin.sh" "$root/usr/bin/systemctl"

@@ -8,6 +8,7 @@ import { auditLogging, cisProfile, noSecretInCommandText } from "../../policy/po
 import { NODE_COMPONENT } from "../../policy/policies/nodes";
 import {
   cannotSeeYet,
+  fipsChecks,
   hardeningBeforeStart,
   namespaceNetworkPolicy,
   oddServerCount,
@@ -23,14 +24,16 @@ type Edit = (path: string, content: string) => string;
  * Every node of a rendered stack as the program registers it: its NodeBootstrap component (the plan, the offline
  * render, as its output) with its steps as children, chained as the program chains them. `edit` changes the files of
  * the node named `only` (every node when unset), in what its files step sends and in its plan; `firstPreview` leaves
- * the files step's input unknown, as a stack's first preview does.
+ * the files step's input unknown, as a stack's first preview does; `config` changes the stack config first.
  */
 function stackFixtures(
   edit: Edit = (_p, c) => c,
-  options: { only?: string; firstPreview?: boolean } = {},
+  options: { only?: string; firstPreview?: boolean; config?: (c: Record<string, unknown>) => void } = {},
 ): Fixture[] {
   const out: Fixture[] = [];
-  for (const b of renderBundle(spec(existingConfig()), inputs).nodes) {
+  const config = existingConfig();
+  options.config?.(config);
+  for (const b of renderBundle(spec(config), inputs).nodes) {
     const node = `test-${b.node.name}`;
     const change = !options.only || options.only === b.node.name;
     const files: NodeFile[] = [...b.files, ...b.scripts].map((f) => ({
@@ -207,7 +210,7 @@ describe("no-secret-in-command-text", () => {
 
 describe("stack policies", () => {
   it("pass the rendered stack", async () => {
-    for (const p of [hardeningBeforeStart, oddServerCount, namespaceNetworkPolicy])
+    for (const p of [hardeningBeforeStart, fipsChecks, oddServerCount, namespaceNetworkPolicy])
       expect(await checkStack(p, stackFixtures())).toEqual([]);
   });
   it("refuse a node whose hardening step is missing or not before the start", async () => {
@@ -220,6 +223,25 @@ describe("stack policies", () => {
       "node test-s2 has no etcd-user step; RKE2's CIS profile refuses to start without it",
       "node test-a1 starts RKE2 without waiting for its sysctl step",
     ]);
+  });
+  it("refuse a FIPS stack whose FIPS check is missing or not around the install", async () => {
+    const fips = () => stackFixtures(undefined, { config: (c) => (c.fips = true) });
+    expect(await checkStack(fipsChecks, fips())).toEqual([]);
+    // Weakened: one node's kernel check dropped (its install chained straight after etcd-user), another's module
+    // check left in place but the start no longer waiting for it.
+    const weakened = fips()
+      .filter((f) => f.name !== "test-s2-fips-kernel")
+      .map((f) => {
+        if (f.name === "test-s2-install") return { ...f, dependsOn: ["test-s2-etcd-user"] };
+        if (f.name === "test-a1-start") return { ...f, dependsOn: ["test-a1-install"] };
+        return f;
+      });
+    expect(await checkStack(fipsChecks, weakened)).toEqual([
+      "node test-s2 sets FIPS but has no fips-kernel step (it checks the kernel's FIPS mode); the stack says fips: true",
+      "node test-a1: its start step does not wait for its fips-module step (it checks the installed binary's crypto module)",
+    ]);
+    // A stack without FIPS needs no FIPS step.
+    expect(await checkStack(fipsChecks, stackFixtures())).toEqual([]);
   });
   it("refuse an even server count", async () => {
     const fixtures = stackFixtures().filter((f) => f.name !== "test-s3" && !f.name.startsWith("test-s3-"));

@@ -26,7 +26,7 @@ const hosts = [
 
 describe("airgap stack", () => {
   it("passes the checks every stack must pass", async () => {
-    await checkCommon(run, hosts);
+    await checkCommon(run, hosts, { fips: true });
   });
 
   it("checks each host's key from the operator's machine before anything runs on it", () => {
@@ -98,6 +98,30 @@ describe("airgap stack", () => {
     );
     expect(filesOf(run, "airgap-cp-1").get("/var/lib/hardened-rke2/node.env")?.content).toContain(
       "INSTALL_MODE='airgap'",
+    );
+  });
+
+  it("checks each node's kernel FIPS mode before the install, and the installed binary's module before the start", () => {
+    for (const { name } of hosts) {
+      const kernel = run.byName(`${name}-fips-kernel`);
+      expect(unwrap(kernel.inputs.create)).toContain("/var/lib/hardened-rke2/bin/25-fips-kernel.sh");
+      expect(run.byName(`${name}-install`).dependsOn).toContain(`${name}-fips-kernel`);
+      // The kernel check runs before anything of RKE2 reaches the host's binaries: only the files and hardening.
+      expect(kernel.dependsOn.some((d) => /-(install|start|ready|artifact-.*)$/.test(d))).toBe(false);
+      const module = run.byName(`${name}-fips-module`);
+      expect(unwrap(module.inputs.create)).toContain("/var/lib/hardened-rke2/bin/35-fips-module.sh");
+      expect(module.dependsOn).toEqual([`${name}-install`]);
+      expect(run.byName(`${name}-start`).dependsOn).toContain(`${name}-fips-module`);
+      expect(filesOf(run, name).get("/var/lib/hardened-rke2/node.env")?.content).toContain("FIPS='true'");
+    }
+    // The verification expects a FIPS line for every node and gets each node's module-check output.
+    const verify = run.byName("airgap-hardening-verify");
+    const env = unwrap(verify.inputs.environment) as Record<string, string>;
+    expect(JSON.parse(env.HARDENED_RKE2_EXPECT).fipsNodes).toEqual(
+      hosts.map((h) => h.name.replace(/^airgap-/, "")),
+    );
+    expect(Object.keys(JSON.parse(env.HARDENED_RKE2_FIPS_EVIDENCE))).toEqual(
+      hosts.map((h) => h.name.replace(/^airgap-/, "")),
     );
   });
 

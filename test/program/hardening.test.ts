@@ -89,7 +89,10 @@ describe("in-cluster hardening (dev stack)", () => {
         .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
         .map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`)
         .sort(),
+      // dev does not ask for FIPS: no node owes a FIPS line.
+      fipsNodes: [],
     });
+    expect(v.inputs.environment.HARDENED_RKE2_FIPS_EVIDENCE).toBe("{}");
     expect(v.inputs.environment.HARDENED_RKE2_VERIFY_MODE).toBe("enforce");
     expect(v.dependsOn).toEqual(expect.arrayContaining(k8sTypes(run).map((r) => r.name)));
     expect(run.byName("dev-audit-sample").dependsOn).toEqual(

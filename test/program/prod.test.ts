@@ -177,6 +177,39 @@ describe("prod stack", () => {
     );
   });
 
+  it("sends the ingress override to every server as a HelmChartConfig in RKE2's manifests folder, before RKE2 starts", () => {
+    const manifest = "/var/lib/rancher/rke2/server/manifests/rke2-ingress-nginx-config.yaml";
+    for (const server of ["prod-server-0", "prod-server-1", "prod-server-2"]) {
+      const f = filesOf(run, server).get(manifest);
+      expect(`${server} ${f?.mode} ${f?.owner}`).toBe(`${server} 0600 root:root`);
+      const doc = parse(f?.content ?? "");
+      expect([doc.kind, doc.metadata]).toEqual([
+        "HelmChartConfig",
+        { name: "rke2-ingress-nginx", namespace: "kube-system" },
+      ]);
+      expect(parse(doc.spec.valuesContent).controller.admissionWebhooks).toEqual({ port: 9443 });
+      // The files step, which writes it, is among what the node's start step waits for (through the chain).
+      const waits = new Set<string>();
+      const walk = (name: string) =>
+        run.byName(name).dependsOn.forEach((d) => {
+          if (!waits.has(d)) {
+            waits.add(d);
+            walk(d);
+          }
+        });
+      walk(`${server}-start`);
+      expect(waits.has(`${server}-files`)).toBe(true);
+    }
+    expect(filesOf(run, "prod-workers-0").has(manifest)).toBe(false);
+    // The kube-system exception opens the webhook's overridden port.
+    const ingress = run
+      .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .find((r) => r.inputs.metadata.name === "hardened-rke2-allow-ingress-controller");
+    expect(ingress?.inputs.spec.ingress[0].ports.map((p: { port: number }) => p.port)).toEqual([
+      80, 443, 9443,
+    ]);
+  });
+
   it("tags every instance with the cluster and its role", () => {
     for (const i of run.ofType("aws:ec2/instance:Instance")) {
       expect(unwrap(i.inputs.tags)).toMatchObject({ environment: "prod", "hardened-rke2/cluster": "prod" });

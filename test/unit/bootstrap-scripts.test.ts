@@ -8,6 +8,7 @@ import { embeddedScriptAsRoot, fileRecords, PLACE_FILES_SCRIPT } from "../../com
 import { renderBundle } from "../../components/render/bundle";
 import type { RenderInputs } from "../../components/render/inputs";
 import type { NodeBundle } from "../../components/render/node";
+import { fipsResults } from "../../components/hardening/verify";
 import { existingConfig, spec } from "../helpers/spec";
 import {
   bootstrap as bootstrapIn,
@@ -200,5 +201,87 @@ describe("what the steps refuse", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(read(root, "etc/rancher/rke2/cluster-token")).toBe(`${TOKEN}\n`);
+  });
+});
+
+describe("FIPS (fips: true): the kernel checked before the install, the binary's crypto module after it", () => {
+  // The same stand-in release, once as a FIPS build (the BoringCrypto symbol names appended, see
+  // test/standins/rke2-fips-symbols.txt) and once as it is.
+  const fipsRelease = writeStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "standin-fips-release-")), {
+    fips: true,
+  });
+  const fipsBundles = (artifactsDir: string) =>
+    bundles((c) => {
+      c.fips = true;
+      c.install = { mode: "airgap", artifactsDir };
+    });
+  const setKernel = (root: string, value: string) =>
+    fs.writeFileSync(path.join(root, "proc/sys/crypto/fips_enabled"), `${value}\n`);
+
+  it("refuses a node whose kernel is not in FIPS mode before installing anything, naming the node and the fix", () => {
+    const root = makeRoot();
+    const run = bootstrapIn(root, fipsBundles(fipsRelease)[0], fipsRelease);
+    expect(run.map((r) => `${r.step}:${r.status}`)).toEqual([
+      "files:0",
+      "sysctl:0",
+      "etcd-user:0",
+      "fips-kernel:1",
+    ]);
+    const out = run[run.length - 1].out;
+    expect(out).toContain(
+      "node s1 is not in FIPS mode (/proc/sys/crypto/fips_enabled is 0) and the stack sets fips: true, so RKE2 is not installed there.",
+    );
+    expect(out).toContain("fips-mode-setup --enable");
+    expect(out).toContain("fips=1 on the kernel command line");
+    expect(fs.existsSync(path.join(root, "usr/local/bin/rke2"))).toBe(false);
+  });
+
+  it("installs and starts on a FIPS-mode kernel with a FIPS build, twice, and the evidence passes the verification", () => {
+    const root = makeRoot();
+    setKernel(root, "1");
+    const [server] = fipsBundles(fipsRelease);
+    const first = bootstrapIn(root, server, fipsRelease);
+    expect(first.map((r) => `${r.step}:${r.status}`)).toEqual([
+      "files:0",
+      "sysctl:0",
+      "etcd-user:0",
+      "fips-kernel:0",
+      "install:0",
+      "fips-module:0",
+      "start:0",
+      "ready:0",
+    ]);
+    const module = first.find((r) => r.step === "fips-module")?.out ?? "";
+    expect(module).toBe(
+      "hardened-rke2: FIPS s1: kernel fips_enabled=1, /usr/local/bin/rke2 carries the BoringCrypto module (3 _Cfunc__goboringcrypto_ symbols)\n",
+    );
+    expect(fipsResults(["s1"], { s1: module }).map((r) => r.pass)).toEqual([true]);
+    const second = bootstrapIn(root, server, fipsRelease);
+    expect(second.map((r) => `${r.step}:${r.status}`)).toEqual(first.map((r) => `${r.step}:${r.status}`));
+  });
+
+  it("refuses to start a binary without the BoringCrypto module, even on a FIPS-mode kernel", () => {
+    const root = makeRoot();
+    setKernel(root, "1");
+    const run = bootstrapIn(root, fipsBundles(release)[0], release);
+    expect(run.map((r) => `${r.step}:${r.status}`).slice(-3)).toEqual([
+      "fips-kernel:0",
+      "install:0",
+      "fips-module:1",
+    ]);
+    expect(run[run.length - 1].out).toContain(
+      "node s1: /usr/local/bin/rke2 (v1.33.5+rke2r1) carries no BoringCrypto module (no _Cfunc__goboringcrypto_ symbols)",
+    );
+    expect(fs.existsSync(path.join(root, "var/log/rke2-standin.log"))).toBe(false);
+  });
+
+  it("renders no FIPS step when the stack does not ask for FIPS", () => {
+    expect(bundles()[0].scripts.map((s) => s.step)).toEqual([
+      "sysctl",
+      "etcd-user",
+      "install",
+      "start",
+      "ready",
+    ]);
   });
 });

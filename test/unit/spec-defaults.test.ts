@@ -4,10 +4,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";
+import { addonsShape } from "../../components/spec/addons";
 import { admissionGuardShape } from "../../components/spec/admission-guard";
 import { auditShape } from "../../components/spec/audit";
 import { clusterShape, releaseShape } from "../../components/spec/core";
 import { etcdSnapshotsShape } from "../../components/spec/etcd-snapshots";
+import { fipsShape } from "../../components/spec/fips";
 import { installShape } from "../../components/spec/install";
 import { networkShape } from "../../components/spec/network";
 import { nodeSchemas } from "../../components/spec/nodes";
@@ -59,6 +61,8 @@ const SECTION_DEFAULTS = [
   ...fromShape(auditShape),
   ...fromShape(podSecurityShape),
   ...fromShape(admissionGuardShape),
+  ...fromShape(fipsShape),
+  ...fromShape(addonsShape),
 ];
 const NODE_DEFAULTS = {
   aws: defaults(nodeSchemas.aws, ""),
@@ -97,6 +101,8 @@ describe("defaults are written once, in the section schemas", () => {
         "install.mode",
         "audit.maxAge",
         "etcdSnapshots.retention",
+        "fips",
+        "addons.rke2-ingress-nginx.values",
       ]),
     );
     expect(NODE_DEFAULTS.aws.map(([k]) => k)).toEqual(
@@ -104,13 +110,15 @@ describe("defaults are written once, in the section schemas", () => {
     );
   });
 
-  // Not carried as such: secretsEncryption can only be true, s3 and bastion are unset in a minimal config, the public opt-ins are
+  // Not carried as such: secretsEncryption can only be true, s3, bastion and the addons' charts are unset in a minimal config, the public opt-ins are
   // consumed by the CIDR rules, the AMI and zones become `ami` and `network`, and the fixture names its own pools.
   const carried = ([k]: [string, unknown]) =>
     !k.includes("[]") &&
     !["secretsEncryption", "allowPublicSsh", "allowPublicApi", "zones", "agentPools"].includes(k) &&
     !k.startsWith("etcdSnapshots.s3.") &&
     !k.startsWith("bastion.") &&
+    // Each chart's entry is unset in a minimal config; its defaults apply once the stack names the chart.
+    !k.startsWith("addons.") &&
     !k.startsWith("ami");
 
   it.each(SECTION_DEFAULTS.filter(carried))("a minimal config gets %s from the schema", (key, value) => {

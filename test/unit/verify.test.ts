@@ -12,6 +12,7 @@ const expectations: Expectations = {
   guardEnabled: true,
   guardExempt: ["kube-system", "default", "kube-public", "kube-node-lease", "shop"],
   networkPolicies: ["shop/hardened-rke2-default-deny", "kube-system/hardened-rke2-default-deny"],
+  fipsNodes: [],
 };
 
 function healthy(): ClusterAnswers {
@@ -108,5 +109,37 @@ describe("verifyControls", () => {
       a.auditLogLine = line;
       expect(verdicts(a)[3]).toBe("3.2.1 FAIL");
     }
+  });
+});
+
+describe("the FIPS lines (fips: true)", () => {
+  const fipsExpect: Expectations = { ...expectations, fipsNodes: ["s1", "a1"] };
+  // The last line 35-fips-module.sh prints, as the script tests see it on a FIPS stand-in binary.
+  const evidence = (node: string, kernel = "1", symbols = 3) =>
+    `hardened-rke2: FIPS ${node}: kernel fips_enabled=${kernel}, /usr/local/bin/rke2 carries the BoringCrypto module (${symbols} _Cfunc__goboringcrypto_ symbols)\n`;
+
+  it("reports one FIPS line per node after the CIS controls", () => {
+    const a = { ...healthy(), fipsEvidence: { s1: evidence("s1"), a1: evidence("a1") } };
+    expect(formatResults(verifyControls(fipsExpect, a)).split("\n").slice(4)).toEqual([
+      "PASS FIPS FIPS mode and crypto module on s1: kernel fips_enabled=1; /usr/local/bin/rke2 carries the BoringCrypto module (3 symbols)",
+      "PASS FIPS FIPS mode and crypto module on a1: kernel fips_enabled=1; /usr/local/bin/rke2 carries the BoringCrypto module (3 symbols)",
+    ]);
+  });
+
+  it("fails the node whose evidence is missing, another node's, or shows the kernel out of FIPS mode", () => {
+    const a = { ...healthy(), fipsEvidence: { s1: evidence("a1"), a1: evidence("a1", "0") } };
+    expect(verdicts(a, fipsExpect).slice(4)).toEqual(["FIPS FAIL", "FIPS FAIL"]);
+    const none = verifyControls(fipsExpect, { ...healthy(), fipsEvidence: {} });
+    expect(none[4].detail).toBe("no FIPS evidence from the node's fips-module step");
+    expect(
+      verifyControls(fipsExpect, {
+        ...healthy(),
+        fipsEvidence: { s1: evidence("s1"), a1: evidence("a1", "0") },
+      })[5].detail,
+    ).toBe("kernel fips_enabled=0, 3 BoringCrypto symbols in /usr/local/bin/rke2");
+  });
+
+  it("adds no FIPS line when the stack does not ask for FIPS", () => {
+    expect(verdicts({ ...healthy(), fipsEvidence: { s1: evidence("s1") } })).toHaveLength(4);
   });
 });
