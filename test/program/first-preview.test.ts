@@ -90,9 +90,19 @@ describe.each(["dev", "prod", "airgap", "airgap-aws"])("the first preview of the
     const plan = encodeFileRecords(
       [...files].map(([p, f]) => ({ path: p, ...f, secret: false, purpose: "" })),
     );
+    // The sysctl step dropped as a program without it would: what waited for it waits for what it waited for.
+    const sysctl = stackView.find((f) => f.name === `${first.name}-sysctl`) as Fixture;
     const weakened = stackView
-      .filter((f) => f.name !== `${first.name}-sysctl`)
-      .map((f) => (f === first ? { ...f, props: { plan } } : f));
+      .filter((f) => f !== sysctl)
+      .map((f) => (f === first ? { ...f, props: { plan } } : f))
+      .map((f) =>
+        f.dependsOn?.includes(sysctl.name)
+          ? {
+              ...f,
+              dependsOn: [...f.dependsOn.filter((d) => d !== sysctl.name), ...(sysctl.dependsOn ?? [])],
+            }
+          : f,
+      );
     // A namespace the stack creates, where it creates one, without its Pod Security label.
     const ns = resources.find((r) => r.type === "kubernetes:core/v1:Namespace");
     const metadata = ns?.props.metadata as { name: string; labels: Record<string, string> } | undefined;
