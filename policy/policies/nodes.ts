@@ -52,14 +52,17 @@ export function nodeViews(resources: PolicyResource[]): NodeView[] {
           .map((r) => [r.name.slice(c.name.length + 1), r]),
       );
       const filesStep = steps.get("files");
-      const stdin = known(() => filesStep?.props.stdin as unknown);
+      // The files step always sends records. In a preview where its input is unknown, the command provider's Check
+      // answers with an empty string (FACTS.md §5), which the engine passes on: empty is "not known yet" too.
+      const read = known(() => filesStep?.props.stdin as unknown);
+      const stdin = typeof read === "string" && read !== "" ? read : undefined;
       const plan = known(() => c.props.plan as unknown);
-      const files = decodeFiles(typeof stdin === "string" ? stdin : plan);
+      const files = decodeFiles(stdin ?? plan);
       return {
         name: c.name,
         role: envOf(files).ROLE ?? "unknown",
         files,
-        from: typeof stdin === "string" ? "files step" : "plan",
+        from: stdin !== undefined ? "files step" : "plan",
         steps,
         urn: filesStep?.urn ?? c.urn,
       } satisfies NodeView;

@@ -55,7 +55,8 @@ function configUnknown(provider: Recorded | undefined): boolean {
 /**
  * A recorded preview as the engine hands it to stack policies (step_generator.go, AnalyzeResources: "AnalyzeStack is
  * called on the final outputs of each resource"): a custom resource's outputs, which in a preview are its inputs as
- * sent (unknowns included, as the policy server's unknown marker); a component's registered outputs; and no
+ * sent (unknowns included, as the policy server's unknown marker, except a secret unknown `stdin`, which the command
+ * provider's Check turns into an empty string); a component's registered outputs; and no
  * properties at all for a resource whose provider's configuration is unknown, since the engine cannot ask that
  * provider (what a first preview of this stack showed for its Kubernetes objects, issue #18).
  */
@@ -67,7 +68,14 @@ export function asStackPoliciesSeeIt(resources: Recorded[]): Fixture[] {
   return resources.map((r) => ({
     type: r.type,
     name: r.name,
-    props: r.provider && configUnknown(providerOf(r)) ? {} : deepUnwrap(r.registeredOutputs ?? r.wire),
+    props:
+      r.provider && configUnknown(providerOf(r))
+        ? {}
+        : r.type.startsWith("command:remote:") &&
+            unwrap((r.wire as Record<string, unknown>).stdin) === WIRE_UNKNOWN
+          ? // The command provider's Check answers a secret unknown `stdin` with an empty secret string (FACTS.md §5).
+            { ...(deepUnwrap(r.wire) as Record<string, unknown>), stdin: "" }
+          : deepUnwrap(r.registeredOutputs ?? r.wire),
     dependsOn: r.dependsOn,
     parent: r.parent,
   }));
