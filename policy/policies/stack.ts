@@ -161,7 +161,12 @@ export const cannotSeeYet: StackValidationPolicy = {
     const planned = nodeViews(args.resources).filter((n) => n.from === "plan");
     if (planned.length > 0)
       report(
-        `${planned.length} node(s) (${planned.map((n) => n.name).join(", ")}) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview`,
+        `${planned.length} node(s) (${planned
+          .map((n) => n.name)
+          .sort()
+          .join(
+            ", ",
+          )}) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview`,
       );
     const objects = args.resources.filter(unseen);
     if (objects.length > 0)

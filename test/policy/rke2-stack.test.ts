@@ -153,7 +153,7 @@ describe("a first preview: the files step's input unknown", () => {
     const preview = stackFixtures(undefined, { firstPreview: true });
     expect(await checkStack(cisProfile, preview)).toEqual([]);
     expect(await checkStack(cannotSeeYet, preview)).toEqual([
-      "4 node(s) (test-s1, test-s2, test-s3, test-a1) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview",
+      "4 node(s) (test-a1, test-s1, test-s2, test-s3) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview",
     ]);
     const weak = stackFixtures(
       editConfig((c) => delete c.profile),

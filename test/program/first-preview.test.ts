@@ -68,7 +68,10 @@ describe.each(["dev", "prod", "airgap", "airgap-aws"])("the first preview of the
 
   it("passes the whole pack, which says what it cannot see yet", async () => {
     const { resources, stackView } = views();
-    const nodes = stackView.filter((f) => f.type === NODE_COMPONENT).map((f) => f.name);
+    const nodes = stackView
+      .filter((f) => f.type === NODE_COMPONENT)
+      .map((f) => f.name)
+      .sort();
     expect(nodes.length).toBeGreaterThan(0);
     expect(await pack(resources, stackView)).toEqual([
       `policy-pack-cannot-see-yet: ${nodes.length} node(s) (${nodes.join(", ")}) judged by their plan, the offline render: their files are computed during this update (a generated secret, an address not known yet); the node policies judge the files themselves on the next preview`,
