@@ -157,7 +157,7 @@ api() { # method path [body] [content type]
   printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n%s' \
     "$1" "$2" "$address" "${4:-application/json}" "${#body}" "$body" |
     openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" -key "$tls/client-admin.key" \
-      -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2
+      -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true # head may close the pipe first
 }
 
 if [ "$first_server" = true ]; then
@@ -295,7 +295,26 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
     audit_policy=/etc/rancher/rke2/audit-policy.yaml # podtemplate.DefaultAuditPolicyFile
     [ -f "$audit_policy" ] || (umask 077 && printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n' >"$audit_policy")
   fi
-  api_args=(--admission-control-config-file="${psa:-/etc/rancher/rke2/rke2-pss.yaml}")
+  if [ -z "$psa" ]; then
+    # pkg/rke2/psa.go setPSAs: without a file of the user's, RKE2 writes its own (0600), restricted under CIS.
+    psa=/etc/rancher/rke2/rke2-pss.yaml
+    level=privileged
+    if [ "$profile" = cis ]; then level=restricted; fi
+    (umask 077 && printf 'apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1beta1
+    kind: PodSecurityConfiguration
+    defaults:
+      enforce: "%s"
+      enforce-version: "latest"
+    exemptions:
+      namespaces: [kube-system]
+' "$level" >"$psa")
+  fi
+  api_args=(--admission-control-config-file="$psa")
   if [ -n "$audit_policy" ]; then
     api_args+=(--audit-policy-file="$audit_policy" --audit-log-maxage=30 --audit-log-maxbackup=10 --audit-log-maxsize=100)
     audit_log="$(printf '%s\n' "${k3s_args[@]}" | sed -n 's/^--audit-log-path=//p')"
