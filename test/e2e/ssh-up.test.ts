@@ -153,17 +153,16 @@ const changed = (steps: ResourceSpan[]) =>
     ...new Set(steps.filter((s) => !/^pulumi:(pulumi:Stack|providers:)/.test(s.type)).map((s) => s.name)),
   ].sort();
 const hostOf = (name: string) => hosts.find((h) => h.name === name) as SshHost;
-/** The processes running in a host's root, by name (/proc/<pid>/comm, as `ps -C` finds them): arguments and uid. */
+/** The processes running in a host's root, by the name they were started as (argv[0]): arguments and uid. */
 const processesOf = (h: SshHost) => {
   const real = fs.realpathSync(h.root);
   const found: Record<string, { args: string[]; uid: number }> = {};
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       if (fs.readlinkSync(`/proc/${pid}/root`) !== real) continue;
-      const comm = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
       const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
       const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-      found[comm] = { args, uid };
+      if (args.length) found[path.basename(args[0])] = { args, uid };
     } catch {
       // ended while we looked
     }
@@ -196,7 +195,9 @@ beforeAll(async () => {
   const pubFile = `${operatorKey.privateKeyFile}.pub`;
   hosts = [];
   for (const [name, address, , user] of HOSTS)
-    hosts.push(await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), name === "s1"));
+    hosts.push(
+      await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), SERVERS.includes(name)),
+    );
   release = writeStandinRelease(path.join(work, "release-v1.33.5"));
   cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
   cli = projectCopy(work, STACK, cluster);
@@ -321,6 +322,13 @@ describe("pulumi up over SSH on four test hosts", () => {
       "--terminated-pod-gc-threshold=1000",
     ]);
     has("kube-scheduler", ["--bind-address=127.0.0.1", "--profiling=false"]);
+    // The joining servers run the same control plane (their API servers on the first server's etcd).
+    for (const s of SERVERS.slice(1)) {
+      const p = processesOf(hostOf(s));
+      expect(
+        `${s} ${["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((c) => p[c]?.args.includes("--profiling=false"))}`,
+      ).toBe(`${s} true,true,true`);
+    }
     // etcd with only its config file, as the etcd user (CIS profile), TLS for clients and peers in that file.
     has("etcd", ["--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]);
     const root1 = hostOf("s1").root;

@@ -6,17 +6,18 @@
 #
 # When the test has put the real binaries in /opt/standin-control-plane/bin (built from Go modules by
 # e2e/toolchain/build.sh), it goes further, following RKE2's sources (rancher/rke2 at v1.33.5+rke2r1; k3s-io/k3s):
-# - on the first server: RKE2's certificates, kubeconfigs, etcd config file, static pod manifests and the real etcd
-#   (TLS, as the etcd user under the CIS profile), kube-apiserver, kube-controller-manager and kube-scheduler with
-#   the command lines RKE2 gives them (below, with the source of each part);
-# - on every node (with kubectl there): kubectl where RKE2 puts it, the kubelet's files, and a STAND-IN kubelet
-#   process (kubelet-standin.sh: no containers, it only registers the Node at this release's version and renews its
-#   lease) started with the kubelet command line RKE2 would use.
+# - on a server with the control-plane binaries: RKE2's certificates, kubeconfigs, static pod manifests and the real
+#   kube-apiserver, kube-controller-manager and kube-scheduler with the command lines RKE2 gives them (below, with the
+#   source of each part); on the first server also etcd (TLS, its config file, as the etcd user under the CIS
+#   profile);
+# - on every node with kubectl there: kubectl where RKE2 puts it, the kubelet's files, and a STAND-IN kubelet process
+#   (kubelet-standin.sh: no containers, it only registers the Node at this release's version and renews its lease)
+#   started with the kubelet command line RKE2 would use.
 # What differs from RKE2, because the test hosts share one network namespace (loopback addresses 127.0.1.N, given by
-# /etc/standin-host-address): etcd, the API server and the kubeconfigs use the host's address instead of
-# 127.0.0.1/0.0.0.0; only the first server runs a control plane (joining servers run none, so their control-plane
-# process checks have nothing to read); joining nodes fetch the CA and the ADMIN credentials (not per-node ones) from
-# the first server's supervisor port through a STAND-IN (openssl s_server serving a folder named by the token's hash).
+# /etc/standin-host-address): etcd, the API servers and the kubeconfigs use the host's address instead of
+# 127.0.0.1/0.0.0.0; only the first server runs etcd (the other servers' API servers use it); joining nodes fetch
+# their files from the first server's supervisor port through a STAND-IN (openssl s_server serving a folder named by
+# the token's hash), agents the CA and the ADMIN credentials (RKE2 gives each node its own).
 set -euo pipefail
 
 # The release this stand-in was built as (helpers/standin-root.ts writeStandinRelease replaces this line).
@@ -74,9 +75,12 @@ fi
 (umask 077 && printf 'apiVersion: v1\nkind: Config\n' >"$data/agent/kubelet.kubeconfig")
 
 tools=/opt/standin-control-plane/bin
+# A server runs a control plane when the test put the binaries there; a node with kubectl there gets the kubelet.
+control_plane=false
+if [ "$role" = server ] && [ -x "$tools/kube-apiserver" ]; then control_plane=true; fi
+if [ "$control_plane" = false ] && [ ! -x "$tools/kubectl" ]; then exit 0; fi
 first_server=false
-if [ "$role" = server ] && [ -z "$server" ] && [ -x "$tools/kube-apiserver" ]; then first_server=true; fi
-if [ "$first_server" = false ] && [ ! -x "$tools/kubectl" ]; then exit 0; fi
+if [ -z "$server" ]; then first_server=true; fi
 
 address="$(cat /etc/standin-host-address)"
 tls=$data/server/tls
@@ -160,40 +164,83 @@ api() { # method path [body] [content type]
       -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true # head may close the pipe first
 }
 
-if [ "$first_server" = true ]; then
+# The files a joining server gets from the first one: RKE2's bootstrap data (k3s pkg/bootstrap: the CAs with their
+# keys, the service account keys, the encryption config) plus the client certificates this stand-in shares. An agent
+# gets the CA certificates and (a stand-in simplification) the admin client certificate.
+served_files=(tls/server-ca.crt tls/server-ca.key tls/server-ca.nochain.crt tls/client-ca.crt tls/client-ca.key
+  tls/client-ca.nochain.crt tls/request-header-ca.crt tls/request-header-ca.key tls/client-admin.crt
+  tls/client-admin.key tls/client-kube-apiserver.crt tls/client-kube-apiserver.key tls/client-controller.crt
+  tls/client-controller.key tls/client-scheduler.crt tls/client-scheduler.key tls/client-auth-proxy.crt
+  tls/client-auth-proxy.key tls/service.key tls/service.current.key tls/etcd/server-ca.crt tls/etcd/client.crt
+  tls/etcd/client.key cred/encryption-config.json)
+ssl() { openssl "$@" 2>/dev/null; }
+ca() { # file CN
+  ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=$2" \
+    -keyout "$tls/$1.key" -out "$tls/$1.crt"
+}
+leaf() { # file ca subject extensions
+  ssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$3" -keyout "$tls/$1.key" -out "$tls/$1.csr"
+  printf '%s\n' "$4" >"$tls/$1.ext"
+  ssl x509 -req -in "$tls/$1.csr" -CA "$tls/$2.crt" -CAkey "$tls/$2.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 365 -extfile "$tls/$1.ext" -out "$tls/$1.crt"
+  rm -f "$tls/$1.csr" "$tls/$1.ext"
+}
+
+if [ "$first_server" = false ]; then
+  # A joining node: the files above from the first server's supervisor (the stand-in below), for the token's hash.
+  join="${server#https://}"
+  join_host="${join%%:*}"
+  path="/$(tr -d '\n' <"$token_file" | sha256sum | cut -c1-64)"
+  fetched=/run/standin/join
+  mkdir -p "$fetched"
+  chmod 0700 "$fetched"
+  fetch() { # file destination: non-zero when the server did not answer with the file
+    printf 'GET %s/%s HTTP/1.0\r\n\r\n' "$path" "$1" |
+      openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$2.tmp"
+    [ -s "$2.tmp" ] && [ "$(head -c 13 "$2.tmp")" != "Error opening" ] && mv "$2.tmp" "$2"
+  }
+  if [ "$control_plane" = true ]; then
+    wanted=("${served_files[@]}")
+    mkdir -p "$tls/etcd" "$cred"
+  else
+    wanted=(tls/server-ca.crt tls/client-ca.crt tls/client-admin.crt tls/client-admin.key)
+  fi
+  for _ in $(seq 60); do
+    got=true
+    for f in "${wanted[@]}"; do
+      if [ "$control_plane" = true ]; then dest="$data/server/$f"; else dest="$fetched/${f#tls/}"; fi
+      (umask 077 && fetch "$f" "$dest") || got=false
+      [ "$got" = true ] || break
+    done
+    [ "$got" = true ] && break
+    echo "level=info msg=\"Waiting to retrieve agent configuration; server is not ready\"" >&2
+    sleep 1
+  done
+  [ "$got" = true ] || fatal "failed to get CA certs from $server"
+  address_api="https://$join_host:6443"
+fi
+
+if [ "$control_plane" = true ]; then
   # ---- certificates: k3s pkg/daemons/control/deps/deps.go (genServerCerts, genClientCerts, genETCDCerts) names and
-  # signs them; files under server/tls are .crt 0644 and .key 0600 (kube-bench rke2-cis-1.12 1.1.20, 1.1.21), the
-  # folder 0700 (k3s pkg/daemons/control/server.go prepare).
-  ssl() { openssl "$@" 2>/dev/null; }
+  # signs them; files under server/tls are .crt 0644 and .key 0600 (kube-bench rke2-cis-1.12 1.1.20, 1.1.21).
   sans="IP:127.0.0.1,IP:$address,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
   sans="$sans,DNS:kubernetes.default.svc.cluster.local"
   for san in $(items tls-san); do
     case "$san" in *[!0-9.]*) sans="$sans,DNS:$san" ;; *) sans="$sans,IP:$san" ;; esac
   done
-  ca() { # file CN
-    ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=$2" \
-      -keyout "$tls/$1.key" -out "$tls/$1.crt"
-  }
-  leaf() { # file ca subject extensions
-    ssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "$3" -keyout "$tls/$1.key" -out "$tls/$1.csr"
-    printf '%s\n' "$4" >"$tls/$1.ext"
-    ssl x509 -req -in "$tls/$1.csr" -CA "$tls/$2.crt" -CAkey "$tls/$2.key" -set_serial "0x$(openssl rand -hex 8)" \
-      -days 365 -extfile "$tls/$1.ext" -out "$tls/$1.crt"
-    rm -f "$tls/$1.csr" "$tls/$1.ext"
-  }
-  if [ ! -f "$tls/client-admin.crt" ]; then
-    (
-      umask 077
-      mkdir -p "$tls/etcd" "$tls/kube-controller-manager" "$tls/kube-scheduler" "$tls/temporary-certs" "$cred"
-      # k3s makes these folders 0700. RKE2's etcd (the etcd user under a profile) gets its files mounted into its
-      # container; the stand-in's etcd opens them through the folders, which get the search bit for others instead.
-      chmod 0700 "$cred"
-      chmod 0711 "$tls" "$tls/etcd"
-      client="extendedKeyUsage=clientAuth"
-      serving="extendedKeyUsage=serverAuth
+  client="extendedKeyUsage=clientAuth"
+  serving="extendedKeyUsage=serverAuth
 subjectAltName=$sans"
-      both="extendedKeyUsage=serverAuth,clientAuth
+  both="extendedKeyUsage=serverAuth,clientAuth
 subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
+  (
+    umask 077
+    mkdir -p "$tls/etcd" "$tls/kube-controller-manager" "$tls/kube-scheduler" "$tls/temporary-certs" "$cred"
+    # k3s makes these folders 0700. RKE2's etcd (the etcd user under a profile) gets its files mounted into its
+    # container; the stand-in's etcd opens them through the folders, which get the search bit for others instead.
+    chmod 0700 "$cred"
+    chmod 0711 "$tls" "$tls/etcd"
+    if [ "$first_server" = true ] && [ ! -f "$tls/client-admin.crt" ]; then
       ca server-ca "rke2-server-ca@standin"
       ca client-ca "rke2-client-ca@standin"
       ca request-header-ca "rke2-request-header-ca@standin"
@@ -201,66 +248,75 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
       ca etcd/peer-ca "etcd-peer-ca@standin"
       cp "$tls/server-ca.crt" "$tls/server-ca.nochain.crt"
       cp "$tls/client-ca.crt" "$tls/client-ca.nochain.crt"
-      leaf serving-kube-apiserver server-ca /CN=kube-apiserver "$serving"
       leaf client-admin client-ca /O=system:masters/CN=system:admin "$client"
       leaf client-kube-apiserver client-ca /O=system:masters/CN=system:kube-apiserver "$client"
       leaf client-controller client-ca /CN=system:kube-controller-manager "$client"
       leaf client-scheduler client-ca /CN=system:kube-scheduler "$client"
       leaf client-auth-proxy request-header-ca /CN=system:auth-proxy "$client"
-      leaf kube-controller-manager/kube-controller-manager server-ca /CN=kube-controller-manager "$serving"
-      leaf kube-scheduler/kube-scheduler server-ca /CN=kube-scheduler "$serving"
       leaf etcd/server-client etcd/server-ca /CN=etcd-server "$both"
       leaf etcd/peer-server-client etcd/peer-ca /CN=etcd-peer "$both"
       leaf etcd/client etcd/server-ca /CN=etcd-client "$client"
       ssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tls/service.current.key"
       cp "$tls/service.current.key" "$tls/service.key"
-      find "$tls" -name '*.crt' -exec chmod 0644 {} +
       # RKE2 always encrypts Secrets (pkg/rke2/rke2.go Server sets secrets-encryption); k3s writes aescbc first
       # (pkg/secretsencrypt) to server/cred/encryption-config.json.
       printf '{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1","resources":[{"resources":["secrets"],"providers":[{"aescbc":{"keys":[{"name":"aescbckey","secret":"%s"}]}},{"identity":{}}]}]}\n' \
         "$(head -c 32 /dev/urandom | base64)" >"$cred/encryption-config.json"
-    )
-  fi
+    fi
+    # Each server's own serving certificates.
+    if [ ! -f "$tls/serving-kube-apiserver.crt" ]; then
+      leaf serving-kube-apiserver server-ca /CN=kube-apiserver "$serving"
+      leaf kube-controller-manager/kube-controller-manager server-ca /CN=kube-controller-manager "$serving"
+      leaf kube-scheduler/kube-scheduler server-ca /CN=kube-scheduler "$serving"
+    fi
+    find "$tls" -name '*.crt' -exec chmod 0644 {} +
+  )
   for kc in admin:client-admin controller:client-controller scheduler:client-scheduler api-server:client-kube-apiserver; do
     (umask 077 && kubeconfig_files "https://$address:6443" "$tls/server-ca.crt" "$tls/${kc#*:}.crt" \
       "$tls/${kc#*:}.key" >"$cred/${kc%%:*}.kubeconfig")
   done
 
-  # ---- etcd: k3s pkg/daemons/executor/etcd.go ETCDConfig.ToConfigFile writes its config to <data-dir>/config
-  # (0600, folder 0700); RKE2 starts etcd with only --config-file (staticpod.go ETCD) and, under a profile, as the
-  # etcd user, after chowning the data dir and its certificates (same function). Key names: k3s pkg/etcd/etcd.go.
-  db=$data/server/db/etcd
-  mkdir -p "$db"
-  chmod 0700 "$db"
-  etcd_name="$node-$(printf '%s' "$node" | sha256sum | cut -c1-8)"
-  [ -f "$db/name" ] || (umask 077 && echo "$etcd_name" >"$db/name")
-  {
-    printf 'advertise-client-urls: https://%s:2379\n' "$address"
-    printf 'client-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
-      "$tls/etcd/server-client.crt" "$tls/etcd/server-client.key" "$tls/etcd/server-ca.crt"
-    printf 'data-dir: %s\nelection-timeout: 5000\nheartbeat-interval: 500\n' "$db"
-    printf 'initial-advertise-peer-urls: https://%s:2380\ninitial-cluster: %s=https://%s:2380\ninitial-cluster-state: new\n' \
-      "$address" "$(cat "$db/name")" "$address"
-    printf 'listen-client-urls: https://%s:2379\nlisten-peer-urls: https://%s:2380\n' "$address" "$address"
-    printf 'log-outputs:\n- stderr\nlogger: zap\nname: %s\n' "$(cat "$db/name")"
-    printf 'peer-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
-      "$tls/etcd/peer-server-client.crt" "$tls/etcd/peer-server-client.key" "$tls/etcd/peer-ca.crt"
-    printf 'snapshot-count: 10000\n'
-    # etcd-arg items of config.yaml are written into the file (ToConfigFile's extraArgs).
-    while IFS= read -r arg; do
-      [ -n "$arg" ] && printf '%s: %s\n' "${arg%%=*}" "${arg#*=}"
-    done <<<"$(items etcd-arg)"
-  } >"$db/config.tmp"
-  chmod 0600 "$db/config.tmp"
-  mv "$db/config.tmp" "$db/config"
-  etcd_run=()
-  if [ -n "$profile" ]; then
-    chown -R etcd:etcd "$db"
-    chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
-    etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)
+  if [ "$first_server" = true ]; then
+    # ---- etcd: k3s pkg/daemons/executor/etcd.go ETCDConfig.ToConfigFile writes its config to <data-dir>/config
+    # (0600, folder 0700); RKE2 starts etcd with only --config-file (staticpod.go ETCD) and, under a profile, as the
+    # etcd user, after chowning the data dir and its certificates (same function). Key names: k3s pkg/etcd/etcd.go.
+    db=$data/server/db/etcd
+    mkdir -p "$db"
+    chmod 0700 "$db"
+    etcd_name="$node-$(printf '%s' "$node" | sha256sum | cut -c1-8)"
+    [ -f "$db/name" ] || (umask 077 && echo "$etcd_name" >"$db/name")
+    {
+      printf 'advertise-client-urls: https://%s:2379\n' "$address"
+      printf 'client-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
+        "$tls/etcd/server-client.crt" "$tls/etcd/server-client.key" "$tls/etcd/server-ca.crt"
+      printf 'data-dir: %s\nelection-timeout: 5000\nheartbeat-interval: 500\n' "$db"
+      printf 'initial-advertise-peer-urls: https://%s:2380\ninitial-cluster: %s=https://%s:2380\ninitial-cluster-state: new\n' \
+        "$address" "$(cat "$db/name")" "$address"
+      printf 'listen-client-urls: https://%s:2379\nlisten-peer-urls: https://%s:2380\n' "$address" "$address"
+      printf 'log-outputs:\n- stderr\nlogger: zap\nname: %s\n' "$(cat "$db/name")"
+      printf 'peer-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
+        "$tls/etcd/peer-server-client.crt" "$tls/etcd/peer-server-client.key" "$tls/etcd/peer-ca.crt"
+      printf 'snapshot-count: 10000\n'
+      # etcd-arg items of config.yaml are written into the file (ToConfigFile's extraArgs).
+      while IFS= read -r arg; do
+        [ -n "$arg" ] && printf '%s: %s\n' "${arg%%=*}" "${arg#*=}"
+      done <<<"$(items etcd-arg)"
+    } >"$db/config.tmp"
+    chmod 0600 "$db/config.tmp"
+    mv "$db/config.tmp" "$db/config"
+    etcd_run=()
+    if [ -n "$profile" ]; then
+      chown -R etcd:etcd "$db"
+      chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
+      etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)
+    fi
+    manifest etcd --config-file="$db/config"
+    daemon etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
+    etcd_servers="https://$address:2379"
+  else
+    # RKE2 runs an etcd member on every server; here only the first server does, and the others use it.
+    etcd_servers="https://$join_host:2379"
   fi
-  manifest etcd --config-file="$db/config"
-  daemon etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
 
   # ---- kube-apiserver: k3s pkg/daemons/control/server.go apiServer (the sorted defaults) with RKE2's prepends from
   # staticpod.go APIServer (PSA config, audit flags under the CIS profile, service-account-extend-token-expiration)
@@ -274,7 +330,7 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
     [enable-admission-plugins]=NodeRestriction [enable-bootstrap-token-auth]=true
     [encryption-provider-config]="$cred/encryption-config.json" [encryption-provider-config-automatic-reload]=true
     [etcd-cafile]="$tls/etcd/server-ca.crt" [etcd-certfile]="$tls/etcd/client.crt"
-    [etcd-keyfile]="$tls/etcd/client.key" [etcd-servers]="https://$address:2379"
+    [etcd-keyfile]="$tls/etcd/client.key" [etcd-servers]="$etcd_servers"
     [kubelet-certificate-authority]="$tls/server-ca.crt" [kubelet-client-certificate]="$tls/client-kube-apiserver.crt"
     [kubelet-client-key]="$tls/client-kube-apiserver.key" [kubelet-preferred-address-types]="InternalIP,ExternalIP,Hostname"
     [profiling]=false [proxy-client-cert-file]="$tls/client-auth-proxy.crt"
@@ -387,51 +443,35 @@ plugins:
     [ "$(api GET /api/v1/namespaces/kube-system/serviceaccounts/default)" = 200 ] && break
     sleep 0.5
   done
-  # What RKE2 applies itself under the CIS profile (rke2 pkg/rke2/np.go): its default-network-policy in kube-system,
-  # kube-public and default, which the product's objects must leave alone.
-  for ns in kube-system kube-public default; do
-    status="$(api POST "/apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies" \
-      '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-network-policy"},"spec":{"podSelector":{},"policyTypes":["Ingress"],"ingress":[{"from":[{"podSelector":{}}]}]}}')"
-    case "$status" in 201 | 409) ;; *) fatal "creating default-network-policy in $ns answered $status" ;; esac
-  done
 
-  # STAND-IN for the supervisor's join endpoints (port 9345): RKE2 hands a joining node the CA certificates and its
-  # credentials once it shows the cluster token. openssl s_server -WWW serves files and checks nothing, so the files
-  # sit in a folder named by the token's hash: only a holder of the token can name them.
-  supervisor=$data/server/standin-supervisor
-  served="$supervisor/$(tr -d '\n' <"$token_file" | sha256sum | cut -c1-64)"
-  (
-    umask 077
-    rm -rf "$supervisor"
-    mkdir -p "$served"
-    cp "$tls/server-ca.crt" "$tls/client-ca.crt" "$tls/client-admin.crt" "$tls/client-admin.key" "$served/"
-  )
-  (cd "$supervisor" && daemon supervisor openssl s_server -quiet -WWW -accept "$address:9345" \
-    -cert "$tls/serving-kube-apiserver.crt" -key "$tls/serving-kube-apiserver.key")
+  if [ "$first_server" = true ]; then
+    # What RKE2 applies itself under the CIS profile (rke2 pkg/rke2/np.go): its default-network-policy in
+    # kube-system, kube-public and default, which the product's objects must leave alone.
+    for ns in kube-system kube-public default; do
+      status="$(api POST "/apis/networking.k8s.io/v1/namespaces/$ns/networkpolicies" \
+        '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-network-policy"},"spec":{"podSelector":{},"policyTypes":["Ingress"],"ingress":[{"from":[{"podSelector":{}}]}]}}')"
+      case "$status" in 201 | 409) ;; *) fatal "creating default-network-policy in $ns answered $status" ;; esac
+    done
+
+    # STAND-IN for the supervisor's join endpoints (port 9345): RKE2 hands a joining node its bootstrap data once
+    # it shows the cluster token. openssl s_server -WWW serves files and checks nothing, so the files sit in a
+    # folder named by the token's hash: only a holder of the token can name them.
+    supervisor=$data/server/standin-supervisor
+    served="$supervisor/$(tr -d '\n' <"$token_file" | sha256sum | cut -c1-64)"
+    (
+      umask 077
+      rm -rf "$supervisor"
+      mkdir -p "$served/tls/etcd" "$served/cred"
+      for f in "${served_files[@]}"; do cp "$data/server/$f" "$served/$f"; done
+    )
+    (cd "$supervisor" && daemon supervisor openssl s_server -quiet -WWW -accept "$address:9345" \
+      -cert "$tls/serving-kube-apiserver.crt" -key "$tls/serving-kube-apiserver.key")
+  fi
   ca_src="$tls"
   creds_src="$tls"
 else
-  # A joining node: the CA and the credentials from the first server's supervisor (see above), for the token's hash.
-  join="${server#https://}"
-  join_host="${join%%:*}"
-  path="/$(tr -d '\n' <"$token_file" | sha256sum | cut -c1-64)"
-  fetched=/run/standin/join
-  mkdir -p "$fetched"
-  chmod 0700 "$fetched"
-  fetch() { # file: writes it to $fetched, returns non-zero when the server did not answer with it
-    printf 'GET %s/%s HTTP/1.0\r\n\r\n' "$path" "$1" |
-      openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$fetched/$1.tmp"
-    grep -q -- '-----BEGIN' "$fetched/$1.tmp" && mv "$fetched/$1.tmp" "$fetched/$1"
-  }
-  for _ in $(seq 60); do
-    (umask 077 && fetch server-ca.crt && fetch client-ca.crt && fetch client-admin.crt && fetch client-admin.key) && break
-    echo "level=info msg=\"Waiting to retrieve agent configuration; server is not ready\"" >&2
-    sleep 1
-  done
-  [ -s "$fetched/client-admin.key" ] || fatal "failed to get CA certs from $server"
   ca_src="$fetched"
   creds_src="$fetched"
-  address_api="https://$join_host:6443"
   if [ "$role" = server ]; then
     (umask 077 && kubeconfig_data "$address_api" "$ca_src/server-ca.crt" "$creds_src/client-admin.crt" \
       "$creds_src/client-admin.key" >/etc/rancher/rke2/rke2.yaml)
