@@ -217,7 +217,7 @@ if [ "$first_server" = false ]; then
     sleep 1
   done
   [ "$got" = true ] || fatal "failed to get CA certs from $server"
-  address_api="https://$join_host:6443"
+  join_api="https://$join_host:6443"
 fi
 
 if [ "$control_plane" = true ]; then
@@ -473,11 +473,13 @@ else
   ca_src="$fetched"
   creds_src="$fetched"
   if [ "$role" = server ]; then
-    (umask 077 && kubeconfig_data "$address_api" "$ca_src/server-ca.crt" "$creds_src/client-admin.crt" \
+    (umask 077 && kubeconfig_data "$join_api" "$ca_src/server-ca.crt" "$creds_src/client-admin.crt" \
       "$creds_src/client-admin.key" >/etc/rancher/rke2/rke2.yaml)
   fi
 fi
-api_url="${address_api:-https://$address:6443}"
+# The kubelet talks to its own server's API server, an agent to the one it joined (RKE2's agent load balancer).
+api_url="https://$address:6443"
+if [ "$control_plane" = false ]; then api_url="$join_api"; fi
 
 # ---- every node: kubectl where RKE2 puts it, the kubelet's files, the kubelet.
 # RKE2 extracts its binaries per release into data/<release>/bin and points data/bin at it (k3s pkg/agent/config
