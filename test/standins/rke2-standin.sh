@@ -8,16 +8,16 @@
 # e2e/toolchain/build.sh), it goes further, following RKE2's sources (rancher/rke2 at v1.33.5+rke2r1; k3s-io/k3s):
 # - on a server with the control-plane binaries: RKE2's certificates, kubeconfigs, static pod manifests and the real
 #   kube-apiserver, kube-controller-manager and kube-scheduler with the command lines RKE2 gives them (below, with the
-#   source of each part); on the first server also etcd (TLS, its config file, as the etcd user under the CIS
-#   profile);
-# - on every node with kubectl there: kubectl where RKE2 puts it, the kubelet's files, and a STAND-IN kubelet process
-#   (kubelet-standin.sh: no containers, it only registers the Node at this release's version and renews its lease)
-#   started with the kubelet command line RKE2 would use.
+#   source of each part), and an etcd member (TLS, its config file, as the etcd user under the CIS profile);
+# - on every node with kubectl there: kubectl where RKE2 puts it, the kubelet's files, and STAND-IN kubelet and
+#   kube-proxy processes (kubelet-standin.sh runs no containers: it registers the Node at this release's version and
+#   renews its lease; the kube-proxy one does nothing) started with the command lines RKE2 would use;
+# - a STAND-IN process table: the root has no procfs, so each process started is listed in the root's /proc.
 # What differs from RKE2, because the test hosts share one network namespace (loopback addresses 127.0.1.N, given by
 # /etc/standin-host-address): etcd, the API servers and the kubeconfigs use the host's address instead of
-# 127.0.0.1/0.0.0.0; only the first server runs etcd (the other servers' API servers use it); joining nodes fetch
-# their files from the first server's supervisor port through a STAND-IN (openssl s_server serving a folder named by
-# the token's hash), agents the CA and the ADMIN credentials (RKE2 gives each node its own).
+# 127.0.0.1/0.0.0.0; joining nodes fetch their files from the first server's supervisor port through a STAND-IN
+# (openssl s_server serving a folder named by the token's hash), agents the CA and the ADMIN credentials (RKE2 gives
+# each node its own).
 set -euo pipefail
 
 # The release this stand-in was built as (helpers/standin-root.ts writeStandinRelease replaces this line).
@@ -92,16 +92,25 @@ mkdir -p "$run"
 for pidfile in "$run"/*.pid; do
   [ -f "$pidfile" ] || continue
   pid="$(cat "$pidfile")"
+  case "$pid" in '' | *[!0-9]*) continue ;; esac
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$pidfile"
+  rm -f "$pidfile" "/proc/$pid/cmdline"
+  rmdir "/proc/$pid" 2>/dev/null || true
 done
 
+# STAND-IN process table: a test root has no procfs (its /proc is a folder, so /proc/sys stays a stand-in), so the
+# checks that read /proc/<pid>/cmdline inside the root, as `ps` would, find each process this stand-in starts there:
+# its real pid, its argv (`argv_as` when the process renames itself, else the command). Removed when it is stopped.
+argv_as=()
 daemon() { # pidname command args...: started in the background, its own session, output to /var/log/standin-<name>.log
   local name="$1"
   shift
   setsid "$@" </dev/null >>"/var/log/standin-$name.log" 2>&1 &
   echo $! >"$run/$name.pid"
+  mkdir -p "/proc/$!"
+  if [ "${#argv_as[@]}" -gt 0 ]; then printf '%s\0' "${argv_as[@]}"; else printf '%s\0' "$@"; fi >"/proc/$!/cmdline"
+  argv_as=()
 }
 
 # k3s's util.GetArgs (called by pkg/daemons/control/server.go): the defaults as a map, each `<component>-arg` item of
@@ -171,8 +180,8 @@ served_files=(tls/server-ca.crt tls/server-ca.key tls/server-ca.nochain.crt tls/
   tls/client-ca.nochain.crt tls/request-header-ca.crt tls/request-header-ca.key tls/client-admin.crt
   tls/client-admin.key tls/client-kube-apiserver.crt tls/client-kube-apiserver.key tls/client-controller.crt
   tls/client-controller.key tls/client-scheduler.crt tls/client-scheduler.key tls/client-auth-proxy.crt
-  tls/client-auth-proxy.key tls/service.key tls/service.current.key tls/etcd/server-ca.crt tls/etcd/client.crt
-  tls/etcd/client.key cred/encryption-config.json)
+  tls/client-auth-proxy.key tls/service.key tls/service.current.key tls/etcd/server-ca.crt tls/etcd/server-ca.key
+  tls/etcd/peer-ca.crt tls/etcd/peer-ca.key tls/etcd/client.crt tls/etcd/client.key cred/encryption-config.json)
 ssl() { openssl "$@" 2>/dev/null; }
 ca() { # file CN
   ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=$2" \
@@ -253,8 +262,6 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
       leaf client-controller client-ca /CN=system:kube-controller-manager "$client"
       leaf client-scheduler client-ca /CN=system:kube-scheduler "$client"
       leaf client-auth-proxy request-header-ca /CN=system:auth-proxy "$client"
-      leaf etcd/server-client etcd/server-ca /CN=etcd-server "$both"
-      leaf etcd/peer-server-client etcd/peer-ca /CN=etcd-peer "$both"
       leaf etcd/client etcd/server-ca /CN=etcd-client "$client"
       ssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tls/service.current.key"
       cp "$tls/service.current.key" "$tls/service.key"
@@ -268,6 +275,8 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
       leaf serving-kube-apiserver server-ca /CN=kube-apiserver "$serving"
       leaf kube-controller-manager/kube-controller-manager server-ca /CN=kube-controller-manager "$serving"
       leaf kube-scheduler/kube-scheduler server-ca /CN=kube-scheduler "$serving"
+      leaf etcd/server-client etcd/server-ca /CN=etcd-server "$both"
+      leaf etcd/peer-server-client etcd/peer-ca /CN=etcd-peer "$both"
     fi
     find "$tls" -name '*.crt' -exec chmod 0644 {} +
   )
@@ -276,47 +285,75 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
       "$tls/${kc#*:}.key" >"$cred/${kc%%:*}.kubeconfig")
   done
 
-  if [ "$first_server" = true ]; then
-    # ---- etcd: k3s pkg/daemons/executor/etcd.go ETCDConfig.ToConfigFile writes its config to <data-dir>/config
-    # (0600, folder 0700); RKE2 starts etcd with only --config-file (staticpod.go ETCD) and, under a profile, as the
-    # etcd user, after chowning the data dir and its certificates (same function). Key names: k3s pkg/etcd/etcd.go.
-    db=$data/server/db/etcd
-    mkdir -p "$db"
-    chmod 0700 "$db"
-    etcd_name="$node-$(printf '%s' "$node" | sha256sum | cut -c1-8)"
-    [ -f "$db/name" ] || (umask 077 && echo "$etcd_name" >"$db/name")
-    {
-      printf 'advertise-client-urls: https://%s:2379\n' "$address"
-      printf 'client-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
-        "$tls/etcd/server-client.crt" "$tls/etcd/server-client.key" "$tls/etcd/server-ca.crt"
-      printf 'data-dir: %s\nelection-timeout: 5000\nheartbeat-interval: 500\n' "$db"
-      printf 'initial-advertise-peer-urls: https://%s:2380\ninitial-cluster: %s=https://%s:2380\ninitial-cluster-state: new\n' \
-        "$address" "$(cat "$db/name")" "$address"
-      printf 'listen-client-urls: https://%s:2379\nlisten-peer-urls: https://%s:2380\n' "$address" "$address"
-      printf 'log-outputs:\n- stderr\nlogger: zap\nname: %s\n' "$(cat "$db/name")"
-      printf 'peer-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
-        "$tls/etcd/peer-server-client.crt" "$tls/etcd/peer-server-client.key" "$tls/etcd/peer-ca.crt"
-      printf 'snapshot-count: 10000\n'
-      # etcd-arg items of config.yaml are written into the file (ToConfigFile's extraArgs).
-      while IFS= read -r arg; do
-        [ -n "$arg" ] && printf '%s: %s\n' "${arg%%=*}" "${arg#*=}"
-      done <<<"$(items etcd-arg)"
-    } >"$db/config.tmp"
-    chmod 0600 "$db/config.tmp"
-    mv "$db/config.tmp" "$db/config"
-    etcd_run=()
-    if [ -n "$profile" ]; then
-      chown -R etcd:etcd "$db"
-      chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
-      etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)
+  # ---- etcd, a member on every server: k3s pkg/daemons/executor/etcd.go ETCDConfig.ToConfigFile writes its config to
+  # <data-dir>/config (0600, folder 0700); RKE2 starts etcd with only --config-file (staticpod.go ETCD) and, under a
+  # profile, as the etcd user, after chowning the data dir and its certificates (same function). Key names: k3s
+  # pkg/etcd/etcd.go. A joining server adds itself as a member through the first server's etcd (k3s pkg/etcd join;
+  # k3s adds a learner and promotes it, the stand-in adds a voting member).
+  db=$data/server/db/etcd
+  mkdir -p "$db"
+  chmod 0700 "$db"
+  etcd_name="$node-$(printf '%s' "$node" | sha256sum | cut -c1-8)"
+  [ -f "$db/name" ] || (umask 077 && echo "$etcd_name" >"$db/name")
+  etcd_name="$(cat "$db/name")"
+  own_peer="https://$address:2380"
+  initial_cluster="$etcd_name=$own_peer"
+  initial_state=new
+  if [ "$first_server" = false ]; then
+    initial_state=existing
+    if [ -d "$db/member" ]; then
+      initial_cluster="$(sed -n 's/^initial-cluster: //p' "$db/config" 2>/dev/null)"
+    else
+      etcd_api() { # path json: the response body (HTTP/1.0: not chunked)
+        printf 'POST %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "${#2}" "$2" |
+          openssl s_client -quiet -connect "$join_host:2379" -cert "$tls/etcd/client.crt" \
+            -key "$tls/etcd/client.key" -CAfile "$tls/etcd/server-ca.crt" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' || true
+      }
+      members="$(etcd_api /v3/cluster/member/list '{}')"
+      if ! grep -q "\"$own_peer\"" <<<"$members"; then
+        members="$(etcd_api /v3/cluster/member/add "{\"peerURLs\":[\"$own_peer\"]}")"
+      fi
+      grep -q "\"$own_peer\"" <<<"$members" || fatal "failed to join etcd cluster through $join_host: $members"
+      initial_cluster=""
+      while IFS= read -r m; do
+        peer="$(sed -n 's/.*"peerURLs":\["\([^"]*\)".*/\1/p' <<<"$m")"
+        [ -n "$peer" ] || continue
+        name="$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' <<<"$m")"
+        if [ "$peer" = "$own_peer" ]; then name="$etcd_name"; fi
+        initial_cluster="${initial_cluster:+$initial_cluster,}$name=$peer"
+      done <<<"$(sed 's/.*"members":\[//; s/\]}[[:space:]]*$//; s/},{/}\n{/g' <<<"$members")"
     fi
-    manifest etcd --config-file="$db/config"
-    daemon etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
-    etcd_servers="https://$address:2379"
-  else
-    # RKE2 runs an etcd member on every server; here only the first server does, and the others use it.
-    etcd_servers="https://$join_host:2379"
   fi
+  {
+    printf 'advertise-client-urls: https://%s:2379\n' "$address"
+    printf 'client-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
+      "$tls/etcd/server-client.crt" "$tls/etcd/server-client.key" "$tls/etcd/server-ca.crt"
+    printf 'data-dir: %s\nelection-timeout: 5000\nheartbeat-interval: 500\n' "$db"
+    printf 'initial-advertise-peer-urls: %s\ninitial-cluster: %s\ninitial-cluster-state: %s\n' \
+      "$own_peer" "$initial_cluster" "$initial_state"
+    printf 'listen-client-urls: https://%s:2379\nlisten-peer-urls: https://%s:2380\n' "$address" "$address"
+    printf 'log-outputs:\n- stderr\nlogger: zap\nname: %s\n' "$etcd_name"
+    printf 'peer-transport-security:\n  cert-file: %s\n  client-cert-auth: true\n  key-file: %s\n  trusted-ca-file: %s\n' \
+      "$tls/etcd/peer-server-client.crt" "$tls/etcd/peer-server-client.key" "$tls/etcd/peer-ca.crt"
+    printf 'snapshot-count: 10000\n'
+    # etcd-arg items of config.yaml are written into the file (ToConfigFile's extraArgs).
+    while IFS= read -r arg; do
+      [ -n "$arg" ] && printf '%s: %s\n' "${arg%%=*}" "${arg#*=}"
+    done <<<"$(items etcd-arg)"
+  } >"$db/config.tmp"
+  chmod 0600 "$db/config.tmp"
+  mv "$db/config.tmp" "$db/config"
+  etcd_run=()
+  if [ -n "$profile" ]; then
+    chown -R etcd:etcd "$db"
+    chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
+    etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)
+  fi
+  manifest etcd --config-file="$db/config"
+  argv_as=("$tools/etcd" --config-file="$db/config")
+  daemon etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
+  # RKE2's API server uses its own server's etcd member (https://127.0.0.1:2379).
+  etcd_servers="https://$address:2379"
 
   # ---- kube-apiserver: k3s pkg/daemons/control/server.go apiServer (the sorted defaults) with RKE2's prepends from
   # staticpod.go APIServer (PSA config, audit flags under the CIS profile, service-account-extend-token-expiration)
@@ -548,6 +585,23 @@ kubelet_args=(--volume-plugin-dir=/var/lib/kubelet/volumeplugins --file-check-fr
 # RKE2 runs `kubelet` from the release's bin folder (exec.Command: argv[0] is "kubelet").
 role_labels=""
 if [ "$role" = server ]; then role_labels=control-plane,etcd,master; fi
+argv_as=(kubelet "$bin/kubelet-standin.sh" "${kubelet_args[@]}")
 # shellcheck disable=SC2016 # "$0" and "$@" are the inner bash's
 STANDIN_ROLES="$role_labels" daemon kubelet bash -c 'exec -a kubelet "$0" "$@"' "$bin/kubelet" \
   "$bin/kubelet-standin.sh" "${kubelet_args[@]}"
+
+# kube-proxy: RKE2 runs it as a static pod on every node (staticpod.go KubeProxy) with k3s's kubeProxyArgs
+# (pkg/daemons/agent/agent_linux.go). A real one would program this machine's iptables, so a STAND-IN process that
+# does nothing carries its command line (named kube-proxy, as the kubelet stand-in is named kubelet).
+printf '#!/usr/bin/env bash\n# STAND-IN for kube-proxy: does nothing (no iptables here); its command line is RKE2'"'"'s.\nwhile sleep 3600; do :; done\n' \
+  >"$bin/kube-proxy-standin.sh"
+chmod 0755 "$bin/kube-proxy-standin.sh"
+ln -sfn /usr/bin/bash "$bin/kube-proxy"
+cluster_cidr="$(value cluster-cidr)"
+proxy_args=(--cluster-cidr="${cluster_cidr:-10.42.0.0/16}" --conntrack-max-per-core=0 --conntrack-tcp-timeout-close-wait=0s
+  --conntrack-tcp-timeout-established=0s --healthz-bind-address=127.0.0.1 --hostname-override="$node"
+  --kubeconfig="$agent/kubeproxy.kubeconfig" --proxy-mode=iptables)
+manifest kube-proxy "${proxy_args[@]}"
+argv_as=(kube-proxy "$bin/kube-proxy-standin.sh" "${proxy_args[@]}")
+# shellcheck disable=SC2016 # as above
+daemon kube-proxy bash -c 'exec -a kube-proxy "$0" "$@"' "$bin/kube-proxy" "$bin/kube-proxy-standin.sh" "${proxy_args[@]}"
