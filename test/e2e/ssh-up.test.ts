@@ -322,13 +322,25 @@ describe("pulumi up over SSH on four test hosts", () => {
       "--terminated-pod-gc-threshold=1000",
     ]);
     has("kube-scheduler", ["--bind-address=127.0.0.1", "--profiling=false"]);
-    // The joining servers run the same control plane (their API servers on the first server's etcd).
+    // The joining servers run the same control plane, each with its own etcd member.
     for (const s of SERVERS.slice(1)) {
       const p = processesOf(hostOf(s));
-      expect(
-        `${s} ${["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((c) => p[c]?.args.includes("--profiling=false"))}`,
-      ).toBe(`${s} true,true,true`);
+      const names = [
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+        "kube-proxy",
+      ];
+      expect(`${s} ${names.filter((c) => p[c])}`).toBe(`${s} ${names}`);
     }
+    // The third server joined an etcd cluster of the three.
+    expect(
+      fs.readFileSync(path.join(hostOf("s3").root, "var/lib/rancher/rke2/server/db/etcd/config"), "utf8"),
+    ).toMatch(
+      /^initial-cluster: s1-\w+=https:\/\/127\.0\.1\.31:2380,s2-\w+=https:\/\/127\.0\.1\.32:2380,s3-\w+=https:\/\/127\.0\.1\.33:2380$/m,
+    );
     // etcd with only its config file, as the etcd user (CIS profile), TLS for clients and peers in that file.
     has("etcd", ["--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]);
     const root1 = hostOf("s1").root;
