@@ -333,7 +333,7 @@ describe("pulumi up over SSH on four test hosts", () => {
         "kubelet",
         "kube-proxy",
       ];
-      expect(`${s} ${names.filter((c) => p[c])}`).toBe(`${s} ${names}`);
+      expect(`${s} ${names.filter((c) => p[c]).join()}`).toBe(`${s} ${names.join()}`);
     }
     // The third server joined an etcd cluster of the three.
     expect(
