@@ -95,8 +95,7 @@ for pidfile in "$run"/*.pid; do
   case "$pid" in '' | *[!0-9]*) continue ;; esac
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$pidfile" "/proc/$pid/cmdline"
-  rmdir "/proc/$pid" 2>/dev/null || true
+  rm -rf "$pidfile" "/proc/$pid" # a number: never /proc/sys
 done
 
 # STAND-IN process table: a test root has no procfs (its /proc is a folder, so /proc/sys stays a stand-in), so the
@@ -529,7 +528,7 @@ if [ -x "$tools/kubectl" ]; then ln -sfn "$tools/kubectl" "$bin/kubectl"; fi
 ln -sfn /usr/bin/bash "$bin/kubelet"
 sed "s/^version=.*/version=$version/" /usr/local/share/rke2/kubelet-standin.sh >"$bin/kubelet-standin.sh"
 chmod 0755 "$bin/kubelet-standin.sh"
-ln -sfn "$bin" "$data/bin.tmp"
+ln -sfn "data/${version//+/-}-standin/bin" "$data/bin.tmp"
 mv -T "$data/bin.tmp" "$data/bin"
 
 # The kubelet's files as k3s writes them (pkg/agent/config/config.go): CA and client credentials 0600, the kubelet
