@@ -105,10 +105,19 @@ until register; do
   sleep 2
 done
 say "registered node $node at $version"
-# Heartbeats: the lease every 10 s; the status again every 5 minutes (nodeStatusReportFrequency).
+# Heartbeats: the lease every 10 s; the status again every 5 minutes (nodeStatusReportFrequency), and at once after
+# the API server was out of reach (the node lifecycle controller may have marked it Unknown meanwhile; a kubelet
+# compares with the server's status every 10 s and posts the change).
 n=0
+missed=false
 while true; do
-  lease || say "renewing the lease failed"
+  if lease; then
+    if [ "$missed" = true ]; then status || say "updating the node status failed"; fi
+    missed=false
+  else
+    say "renewing the lease failed"
+    missed=true
+  fi
   n=$((n + 1))
   if [ $((n % 30)) = 0 ]; then status || say "updating the node status failed"; fi
   sleep 10
