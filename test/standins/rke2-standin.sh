@@ -531,7 +531,7 @@ chmod 0755 "$bin/kubelet-standin.sh"
 ln -sfn "data/${version//+/-}-standin/bin" "$data/bin.tmp"
 mv -T "$data/bin.tmp" "$data/bin"
 
-# The kubelet's files as k3s writes them (pkg/agent/config/config.go): CA and client credentials 0600, the kubelet
+# The kubelet's files as k3s writes them (pkg/agent/config): CA and client credentials 0600, the kubelet
 # kubeconfig 0600 (kube-bench rke2-cis-1.12 4.1.5-4.1.8 read these paths), the kubelet config drop-in in
 # agent/etc/kubelet.conf.d (its `kubelet.confs` path there). The kubelet's client credentials here are the admin ones
 # the supervisor stand-in handed out (RKE2 issues a node certificate, system:node:<name>).
@@ -551,8 +551,9 @@ mv -T "$data/bin.tmp" "$data/bin"
     kubeconfig_files "$api_url" "$agent/server-ca.crt" "$agent/client-standin-admin.crt" \
       "$agent/client-standin-admin.key" >"$agent/$kc.kubeconfig"
   done
-  # k3s pkg/daemons/agent/agent.go defaultKubeletConfig: what the kubelet reads from its config drop-in. RKE2's CIS
-  # profile turns on protect-kernel-defaults (the product's config.yaml sets it too).
+  # The kubelet config drop-in k3s writes from its kubelet defaults (k3s pkg/daemons/agent; its v1.33 source was not
+  # readable here, so the settings are those the rke2-cis-1.12 node checks read, valued as RKE2 sets them, and a few
+  # defaults). RKE2's CIS profile turns on protect-kernel-defaults (the product's config.yaml sets it too).
   {
     printf 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\naddress: 0.0.0.0\n'
     printf 'authentication:\n  anonymous:\n    enabled: false\n  webhook:\n    cacheTTL: 2m0s\n    enabled: true\n'
