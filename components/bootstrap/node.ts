@@ -9,6 +9,7 @@ import type { NodeFacts } from "../spec/plan";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
 import {
+  ArtifactAsset,
   CHECK_HOST_KEY_SCRIPT,
   CONNECTION_CHECK,
   DRAIN_STDIN,
@@ -162,7 +163,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
           `${name}-artifact-${a.file}`,
           {
             connection,
-            source: new pulumi.asset.FileAsset(a.localPath),
+            source: new ArtifactAsset(a.localPath, a.sha256),
             remotePath: `${PATHS.artifactsDir}/${a.file}`,
             // The checksum, not the path: the same file is never sent twice, a changed one always is.
             triggers: [a.sha256],
