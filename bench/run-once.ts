@@ -4,9 +4,10 @@
 //   floor N COUNT    bench/floor.ts registering COUNT command resources (the product's count at N nodes).
 // The clock starts after @pulumi/pulumi is loaded and the mocks are set, and stops when every exported value has
 // its value and every registration the program started has been answered. Prints one JSON line:
-// { program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB }: wall and CPU time (all the process's
-// threads) of that span, the V8 heap in use at its end (garbage included: what the process carries), and the heap
-// still in use after a full garbage collection (what the run holds).
+// { program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB, rssMB }: wall and CPU time (all the
+// process's threads) of that span, the V8 heap in use at its end (garbage included: what the process carries), the
+// heap still in use after a full garbage collection (what the run holds), and the process's peak resident memory
+// (loader and SDK included).
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
@@ -91,10 +92,11 @@ export async function main(args: string[]): Promise<void> {
   v8.setFlagsFromString("--expose-gc");
   (vm.runInNewContext("gc") as () => void)();
   const liveMB = process.memoryUsage().heapUsed / 2 ** 20;
+  const rssMB = process.resourceUsage().maxRSS / 1024;
   // `values` is read after the collection, so what the program returned is still held when the heap is measured.
   const exported = values.length;
   process.stdout.write(
-    `${JSON.stringify({ program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB })}\n`,
+    `${JSON.stringify({ program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB, rssMB })}\n`,
   );
 }
 
