@@ -50,11 +50,11 @@ function ownRchar(pid: string): number | undefined {
 }
 
 function roleOf(comm: string, parentRole: Role | undefined): Role {
-  if (parentRole === undefined) return "cli";
-  if (comm.startsWith("pulumi-language")) return "language host";
+  if (parentRole === undefined) return "other"; // the shell that runs the CLI
+  if (parentRole === "other" && comm === "pulumi") return "cli";
+  if (parentRole === "cli") return comm.startsWith("pulumi-language") ? "language host" : "providers";
   if (parentRole === "language host" || parentRole === "program") return "program";
-  if (comm.startsWith("pulumi-resource") || parentRole === "providers") return "providers";
-  return "other";
+  return parentRole; // a provider's children (the dynamic provider's node) are the provider's
 }
 
 /** Follows the process tree under `root` until `done` settles; returns the bytes read per role. */
@@ -166,11 +166,34 @@ export function floorProject(work: string, product: Cli, count: number): Cli {
   return cli;
 }
 
-/** A `pulumi` run with its wall time and the bytes its processes read. */
-export async function measuredRun(cli: Cli, args: string[], log: string) {
+/**
+ * A `pulumi` run with its wall time and the bytes its processes read: `io` per role, sampled (above); `reaped`, the
+ * rchar of a shell that ran the CLI and waited for it, read after the CLI exited: the kernel adds each reaped
+ * process's counters to its parent's, so it holds the CLI and every descendant that was waited for (the language host
+ * and its program, the providers), their last milliseconds included, and nothing of a process left unreaped.
+ */
+export async function measuredRun(cli: Cli, args: string[], log: string, stack: string) {
   const t0 = Date.now();
-  const p = cli.start(args, log);
+  const ioFile = `${log}.io`;
+  const fd = fs.openSync(log, "a");
+  const p = spawn(
+    "bash",
+    [
+      "-c",
+      'exec 3>"$0"; "${@}"; rc=$?; cat /proc/$$/io >&3; exit $rc',
+      ioFile,
+      path.join(TOOLCHAIN_BIN, "pulumi"),
+      ...args,
+      "--non-interactive",
+      "--stack",
+      stack,
+    ],
+    { cwd: cli.dir, env: cli.env, stdio: ["ignore", fd, fd], detached: true },
+  );
+  fs.closeSync(fd);
   const exited = new Promise<number | null>((resolve) => p.on("exit", (code) => resolve(code)));
   const io = await sampleReads(p, exited);
-  return { status: await exited, seconds: (Date.now() - t0) / 1000, io, out: fs.readFileSync(log, "utf8") };
+  const status = await exited;
+  const reaped = Number(/^rchar: (\d+)$/m.exec(fs.readFileSync(ioFile, "utf8"))?.[1] ?? NaN);
+  return { status, seconds: (Date.now() - t0) / 1000, io, reaped, out: fs.readFileSync(log, "utf8") };
 }
