@@ -113,7 +113,9 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       readsSecrets,
     });
 
-    const connection = connectionArgs(node.connection);
+    // One Output per node: the command SDK wraps each resource's connection in `secret()`, which for a plain object
+    // of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a single one.
+    const connection = pulumi.output(connectionArgs(node.connection));
     const base = { parent: this };
     const steps: Record<string, pulumi.Resource> = {};
 
