@@ -1,12 +1,14 @@
 // One measured evaluation under mocks, in a fresh process so every run starts with a fresh Pulumi runtime:
 //   product N        the whole program (index.ts) for a generated existing-hosts stack of N nodes (3 servers,
 //                    N-3 agents);
-//   floor N COUNT    bench/floor.ts registering COUNT command resources (the product's count at N nodes).
+//   floor N COUNT    bench/floor.ts registering COUNT command resources (the product's count at N nodes) at the
+//                    top level of its module, as index.ts does.
 // The clock starts after @pulumi/pulumi is loaded and the mocks are set, and stops when every exported value has
 // its value and every registration the program started has been answered. Prints one JSON line:
-// { program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB }: wall and CPU time (all the process's
-// threads) of that span, the V8 heap in use at its end (garbage included: what the process carries), and the heap
-// still in use after a full garbage collection (what the run holds).
+// { program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB, rssMB }: wall and CPU time (all the
+// process's threads) of that span, the V8 heap in use at its end (garbage included: what the process carries), the
+// heap still in use after a full garbage collection (what the run holds), and the process's peak resident memory
+// (loader and SDK included).
 import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
@@ -78,9 +80,9 @@ export async function main(args: string[]): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     values = Object.values(require(path.join(__dirname, "..", "index")) as Record<string, unknown>);
   } else {
+    process.env.BENCH_FLOOR_COUNT = countArg;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { floorProgram } = require("./floor") as typeof import("./floor");
-    values = floorProgram(Number(countArg));
+    values = (require("./floor") as typeof import("./floor")).lengths;
   }
   await Promise.all(values.map((v) => settled(v)));
   await pulumi.runtime.disconnect();
@@ -91,10 +93,11 @@ export async function main(args: string[]): Promise<void> {
   v8.setFlagsFromString("--expose-gc");
   (vm.runInNewContext("gc") as () => void)();
   const liveMB = process.memoryUsage().heapUsed / 2 ** 20;
+  const rssMB = process.resourceUsage().maxRSS / 1024;
   // `values` is read after the collection, so what the program returned is still held when the heap is measured.
   const exported = values.length;
   process.stdout.write(
-    `${JSON.stringify({ program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB })}\n`,
+    `${JSON.stringify({ program, nodes, resources, exported, evalMs, cpuMs, heapMB, liveMB, rssMB })}\n`,
   );
 }
 

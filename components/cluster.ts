@@ -119,7 +119,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
     if (!firstServer) throw new Error("a cluster needs a first server");
     const first = nodeSet.nodes[0];
 
-    const firstConnection = connectionArgs(first.connection);
+    const firstConnection = pulumi.output(connectionArgs(first.connection));
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
       {

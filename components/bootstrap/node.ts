@@ -4,22 +4,22 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS, type NodeFile } from "../render/files";
 import type { RenderInputs } from "../render/inputs";
-import { renderNode, stepsFor, type NodeBundle, type Step } from "../render/node";
+import { stepsFor, type Step } from "../render/node";
 import type { NodeFacts } from "../spec/plan";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
 import {
+  ArtifactAsset,
   CHECK_HOST_KEY_SCRIPT,
   CONNECTION_CHECK,
   DRAIN_STDIN,
   PLACE_FILES_SCRIPT,
-  digest,
   embeddedScriptAsRoot,
   fileRecords,
   runAsRoot,
-  secretWhenKnown,
   stepOptions,
 } from "./remote";
+import { nodeInputs } from "./node-inputs";
 
 export interface NodeBootstrapArgs {
   spec: ClusterSpec;
@@ -99,19 +99,23 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       taints: node.taints,
       privateAddress: address,
     });
-    const api = args.apiAddress ?? args.registrationAddress;
-    const plain: pulumi.Output<NodeBundle> = pulumi
-      .all([node.privateAddress, args.registrationAddress, api])
-      .apply(([address, registration, a]) =>
-        renderNode(spec, facts(address), registration, args.plainInputs, a),
-      );
-    const real: pulumi.Output<NodeBundle> = pulumi
-      .all([node.privateAddress, args.registrationAddress, args.secretInputs, api])
-      .apply(([address, registration, inputs, a]) =>
-        renderNode(spec, facts(address), registration, inputs, a),
-      );
+    const readsSecrets = (step: Step) => step === "start" || step === "ready";
+    const values = nodeInputs({
+      spec,
+      facts,
+      privateAddress: node.privateAddress,
+      registrationAddress: args.registrationAddress,
+      apiAddress: args.apiAddress ?? args.registrationAddress,
+      secretInputs: args.secretInputs,
+      plainInputs: args.plainInputs,
+      steps: stepsFor(spec, node.role),
+      stepInputs,
+      readsSecrets,
+    });
 
-    const connection = connectionArgs(node.connection);
+    // One Output per node: the command SDK wraps each resource's connection in `secret()`, which for a plain object
+    // of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a single one.
+    const connection = pulumi.output(connectionArgs(node.connection));
     const base = { parent: this };
     const steps: Record<string, pulumi.Resource> = {};
 
@@ -146,8 +150,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         // digest, the trigger, changes.
         update: DRAIN_STDIN,
         ...stepOptions,
-        stdin: pulumi.secret(real.apply((b) => fileRecords([...b.files, ...b.scripts]))),
-        triggers: [secretWhenKnown(real.apply((b) => digest([...b.files, ...b.scripts])))],
+        stdin: values.records,
+        triggers: [values.filesTrigger],
       },
       {
         ...base,
@@ -162,7 +166,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
           `${name}-artifact-${a.file}`,
           {
             connection,
-            source: new pulumi.asset.FileAsset(a.localPath),
+            source: new ArtifactAsset(a.localPath, a.sha256),
             remotePath: `${PATHS.artifactsDir}/${a.file}`,
             // The checksum, not the path: the same file is never sent twice, a changed one always is.
             triggers: [a.sha256],
@@ -174,21 +178,9 @@ export class NodeBootstrap extends pulumi.ComponentResource {
 
     let previous: pulumi.Resource[] = [files];
     let last: command.remote.Command | undefined;
-    const plainScripts = plain.apply((b) => b.scripts);
     for (const step of stepsFor(spec, node.role)) {
-      const script = plainScripts.apply((scripts) => {
-        const s = scripts.find((x) => x.step === step);
-        if (!s) throw new Error(`node ${node.name} has no script for step ${step}`);
-        return s;
-      });
-      const readsSecrets = step === "start" || step === "ready";
-      const trigger = readsSecrets
-        ? secretWhenKnown(
-            pulumi
-              .all([real, script])
-              .apply(([b, s]) => digest([s, ...stepInputs(step, [...b.files, ...b.scripts])])),
-          )
-        : pulumi.all([plain, script]).apply(([b, s]) => digest([s, ...stepInputs(step, b.files)]));
+      const script = values.script(step);
+      const trigger = values.trigger(step);
       const dependsOn = [
         ...previous,
         ...(step === "install" ? copies : []),
@@ -198,7 +190,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         `${name}-${step}`,
         {
           connection,
-          create: script.apply((s) => runAsRoot(s.path)),
+          create: runAsRoot(script.path),
           update: CONNECTION_CHECK,
           ...stepOptions,
           triggers: [trigger],

@@ -92,6 +92,26 @@ export function digest(files: NodeFile[]): string {
   return sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.owner}\0${f.group}\0${f.content}`).join("\0\0"));
 }
 
+/**
+ * An air-gap artifact for CopyToRemote, handed to the engine with its sha256. The engine hashes every file asset it
+ * is given on every preview and `up` unless the asset already carries a hash (ResourceMonitor.RegisterResource
+ * unmarshals with ComputeAssetHashes; Asset.EnsureHash reads the file only when `hash` is empty, pulumi
+ * sdk/go/common/resource/asset): one artifact copied to N nodes would be read N times per run before anything is
+ * compared. The spec loader has already read each artifact once this run and checked it against the release's
+ * checksum file (spec/artifacts.ts): that digest is the hash, so a changed file still changes the asset (and is
+ * copied), and each node verifies the checksum again before the install uses the file. The Node SDK sends an
+ * asset's own properties (runtime/rpc.ts, serializeAllKeys): `hash` reaches the engine beside `path`, in the
+ * engine's own asset format (the one its state stores).
+ */
+export class ArtifactAsset extends pulumi.asset.FileAsset {
+  readonly hash: string;
+  constructor(localPath: string, sha256: string) {
+    super(localPath);
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${localPath}: not a sha256 digest: ${sha256}`);
+    this.hash = sha256;
+  }
+}
+
 /** Reads the admin kubeconfig as root. Its output is a secret: the command runs with logging off. */
 export const READ_KUBECONFIG = asRoot(`cat ${PATHS.kubeconfig}`);
 

@@ -29,6 +29,7 @@ import {
 } from "../helpers/pulumi-cli";
 import { authorize, makeSshHost, newKeyPair, SSH_PORT, type SshHost } from "../helpers/ssh-hosts";
 import { writeStandinRelease } from "../helpers/standin-root";
+import { floorProject, mb, measuredRun, type IoSample } from "../helpers/proc-io";
 
 // Each phase is a whole `pulumi` run on a possibly loaded 2-core machine: generous limits, no retried assertion.
 jest.setTimeout(900_000);
@@ -47,6 +48,8 @@ const RECOVERY = [
   ["refresh", "--yes", "--clear-pending-creates"],
 ];
 const SERVERS = HOSTS.filter((h) => h[2] === "server").map((h) => h[0]);
+/** The stand-in images archive's size: a real one is about 1 GB, which a no-op run must not read once per node. */
+const ARTIFACT_MB = Number(process.env.HARDENED_RKE2_E2E_ARTIFACT_MB ?? 1024);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-ssh-up-"));
 const registryPassword = `e2e-registry-${Math.random().toString(36).slice(2)}-password`;
@@ -131,6 +134,20 @@ async function upSampled(args: string[]): Promise<CliResult & { steps: ResourceS
   return { status, out, stdout: out, seconds: (Date.now() - t0) / 1000, steps: spans(eventLog), eventLog };
 }
 
+/** The bytes a no-op run read, per process role, as a ratio to the artifacts' total size (figures, not asserted). */
+const artifactBytes = (dir = cluster.install.artifactsDir as string) =>
+  fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+function noteReads(label: string, run: { io: IoSample; reaped: number }) {
+  const total = artifactBytes();
+  const all = Math.max(run.reaped, run.io.total);
+  const ratio = (b: number) => `${mb(b)} = ${(b / total).toFixed(3)} x artifacts (${mb(total)})`;
+  timings.push([`${label}: bytes read, CLI and every process it waited for`, ratio(all)]);
+  for (const [role, bytes] of Object.entries(run.io.bytes))
+    if (bytes > 0) timings.push([`${label}: bytes read by the ${role} (sampled)`, ratio(bytes)]);
+  // A byte count, not a time: one more read of the archive (the engine hashing it per node) would double the total.
+  if (ARTIFACT_MB >= 512) expect(all).toBeLessThan(2 * total);
+}
+
 /** A run's exit status with the end of its output, so a failure shows why. */
 const outcome = (r: { status: number | null; out: string }) => ({
   status: r.status,
@@ -198,7 +215,7 @@ beforeAll(async () => {
     hosts.push(
       await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), SERVERS.includes(name)),
     );
-  release = writeStandinRelease(path.join(work, "release-v1.33.5"));
+  release = writeStandinRelease(path.join(work, "release-v1.33.5"), { imagesBytes: ARTIFACT_MB << 20 });
   cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
   cli = projectCopy(work, STACK, cluster);
   for (const [args, input] of [
@@ -421,6 +438,39 @@ describe("pulumi up over SSH on four test hosts", () => {
     expect(hosts.map(systemctlLog)).toEqual(systemctl);
   });
 
+  it("reads each artifact at most once in a no-op up, and measures it against a floor of do-nothing resources", async () => {
+    const r = await measuredRun(
+      cli,
+      ["up", "--yes", "--expect-no-changes"],
+      path.join(work, "noop-measured.log"),
+      STACK,
+    );
+    outputs.push({ run: "pulumi up --expect-no-changes (measured)", text: r.out });
+    expect(outcome(r)).toEqual(OK);
+    noteReads("no-op up, 4 nodes", r);
+    // The floor: as many custom resources as the stack holds, each doing nothing, on the same engine and loader.
+    const exported = pulumi(["stack", "export"]).stdout;
+    const state = JSON.parse(exported.slice(exported.indexOf("{"))) as {
+      deployment: { resources: { type: string; custom?: boolean }[] };
+    };
+    const count = state.deployment.resources.filter(
+      (x) => x.custom && !x.type.startsWith("pulumi:providers:"),
+    ).length;
+    const floor = floorProject(work, cli, count);
+    const f = await measuredRun(
+      floor,
+      ["up", "--yes", "--expect-no-changes"],
+      path.join(work, "floor-noop.log"),
+      "floor",
+    );
+    expect(outcome(f)).toEqual(OK);
+    timings.push([
+      `no-op up, 4 nodes (wall) / floor: ${count} do-nothing resources`,
+      `${r.seconds.toFixed(1)} s / ${f.seconds.toFixed(1)} s = ${(r.seconds / f.seconds).toFixed(2)}`,
+    ]);
+    timings.push(["floor no-op up: bytes read, all processes", mb(Math.max(f.reaped, f.io.total))]);
+  });
+
   it("keeps the generated token when the dynamic provider's serialized code changes", () => {
     const token = fs.readFileSync(path.join(hostOf("s1").root, PATHS.token), "utf8");
     const before = counts();
@@ -637,6 +687,23 @@ describe("pulumi up over SSH on four test hosts", () => {
       ),
     ).toEqual([]);
     expect(holders.filter((l) => l.includes("ssh private key"))).toEqual([]);
+  });
+
+  it("reads each artifact at most once in a no-op up of one node", async () => {
+    // The stack shrunk to its first server: the other nodes' steps leave the state (they have no delete).
+    writeStackConfig(cli.dir, STACK, {
+      ...cluster,
+      nodes: { ...cluster.nodes, hosts: cluster.nodes.hosts.slice(0, 1) },
+    });
+    expect(outcome(pulumi(["up", "--yes"]))).toEqual(OK);
+    const r = await measuredRun(
+      cli,
+      ["up", "--yes", "--expect-no-changes"],
+      path.join(work, "noop-one.log"),
+      STACK,
+    );
+    expect(outcome(r)).toEqual(OK);
+    noteReads("no-op up, 1 node", r);
   });
 
   it("destroys the stack's own objects and leaves RKE2 running on existing hosts", async () => {

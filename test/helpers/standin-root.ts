@@ -1,7 +1,7 @@
 // A throw-away root per test host (test/hosts/make-root.sh) and the STAND-IN RKE2 release bundle: real file names,
 // layout and checksum file, with test/standins/rke2-standin.sh as its `rke2` binary.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomFillSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -81,8 +81,12 @@ export function inRoot(root: string, argv: string[], input?: string): SpawnSyncR
 /** Writes the stand-in release into `dir`: tarball, images archive and sha256sum-amd64.txt. With `fips`, its rke2 is
  * the FIPS build of the stand-in (the stand-in with the BoringCrypto symbol names appended). `version` is the release
  * its rke2 says it is (`rke2 --version`, and the kubelet version its Node reports); each version is a different
- * tarball, as real releases are. */
-export function writeStandinRelease(dir: string, opts: { fips?: boolean; version?: string } = {}): string {
+ * tarball, as real releases are. With `imagesBytes`, the images archive is that many bytes of random data (no holes,
+ * nothing compressible), the size of a real one. */
+export function writeStandinRelease(
+  dir: string,
+  opts: { fips?: boolean; version?: string; imagesBytes?: number } = {},
+): string {
   const version = opts.version ?? "v1.33.5+rke2r1";
   const stamp = (script: string) => script.replace(/^version=.*$/m, `version=${version}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -119,11 +123,18 @@ export function writeStandinRelease(dir: string, opts: { fips?: boolean; version
     { encoding: "utf8" },
   );
   if (t.status !== 0) throw new Error(`tar failed: ${t.stderr}`);
-  fs.writeFileSync(path.join(dir, "rke2-images.linux-amd64.tar.zst"), "STAND-IN image archive\n");
-  const sum = (f: string) =>
-    createHash("sha256")
-      .update(fs.readFileSync(path.join(dir, f)))
-      .digest("hex");
+  const images = path.join(dir, "rke2-images.linux-amd64.tar.zst");
+  fs.writeFileSync(images, "STAND-IN image archive\n");
+  for (let left = opts.imagesBytes ?? 0, chunk = Buffer.alloc(16 << 20); left > 0; left -= chunk.length)
+    fs.appendFileSync(images, randomFillSync(chunk).subarray(0, Math.min(left, chunk.length)));
+  const sum = (f: string) => {
+    const h = createHash("sha256");
+    const fd = fs.openSync(path.join(dir, f), "r");
+    const buf = Buffer.alloc(16 << 20);
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) h.update(buf.subarray(0, n));
+    fs.closeSync(fd);
+    return h.digest("hex");
+  };
   fs.writeFileSync(
     path.join(dir, "sha256sum-amd64.txt"),
     ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"].map((f) => `${sum(f)}  ${f}`).join("\n") +

@@ -65,6 +65,11 @@ describe("airgap stack", () => {
       const file = c.name.replace(/^.*-artifact-/, "");
       expect(unwrap(c.inputs.triggers)).toEqual([sha256(FAKE_ARTIFACTS[file])]);
       expect(c.inputs.remotePath).toBe(`/var/lib/hardened-rke2/artifacts/${file}`);
+      // The engine gets the checksum as the asset's hash, so it never reads the file to hash it (once per node, every
+      // run): the loader's one read this run is the only one.
+      expect(c.wire).toMatchObject({
+        source: { path: path.join(artifacts, file), hash: sha256(FAKE_ARTIFACTS[file]) },
+      });
     }
     for (const h of hosts) {
       expect(run.byName(`${h.name}-install`).dependsOn).toEqual(
