@@ -262,7 +262,10 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
       leaf client-scheduler client-ca /CN=system:kube-scheduler "$client"
       leaf client-auth-proxy request-header-ca /CN=system:auth-proxy "$client"
       leaf etcd/client etcd/server-ca /CN=etcd-client "$client"
-      ssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tls/service.current.key"
+      # An RSA key in PEM, as k3s writes it (pkg/daemons/control/deps genServiceAccount, certutil.NewPrivateKey): the
+      # API server reads service.key as a public key list (client-go util/keyutil ParsePublicKeysPEM), which takes an
+      # RSA key in PKCS#1 or PKCS#8 and an EC key only in SEC1 form, not openssl's default PKCS#8 EC.
+      ssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/service.current.key"
       cp "$tls/service.current.key" "$tls/service.key"
       # RKE2 always encrypts Secrets (pkg/rke2/rke2.go Server sets secrets-encryption); k3s writes aescbc first
       # (pkg/secretsencrypt) to server/cred/encryption-config.json.
