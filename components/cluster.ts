@@ -7,7 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
-import { READ_KUBECONFIG, rewriteKubeconfig, stepOptions, tailAsRoot } from "./bootstrap/remote";
+import {
+  READ_KUBECONFIG,
+  rewriteKubeconfig,
+  secretWhenKnown,
+  stepOptions,
+  tailAsRoot,
+} from "./bootstrap/remote";
 import { ClusterHardening } from "./hardening";
 import { renderBundle } from "./render/bundle";
 import { controlMap } from "./render/cis";
@@ -128,6 +134,11 @@ export class HardenedCluster extends pulumi.ComponentResource {
         // A connection change reads it again rather than running nothing: the stash below keeps the value it had.
         update: READ_KUBECONFIG,
         ...stepOptions,
+        // Read again whenever the first server's RKE2 was (re)started by the stack (a config roll, an upgrade): RKE2
+        // renews its certificates at start once they are within 90 days of expiry (docs.rke2.io, "Certificate
+        // Rotation"), and rke2.yaml then carries the new admin certificate. A restart made outside the stack (a
+        // manual `rke2 certificate rotate`) is picked up with `pulumi up --replace` on this read (README).
+        triggers: [restartedBy(firstServer)],
         // The kubeconfig holds the admin client key: never logged, stored only as a secret.
         logging: "none",
       },
@@ -175,21 +186,26 @@ export class HardenedCluster extends pulumi.ComponentResource {
         kubeconfig: this.kubeconfig,
         clusterReady: bootstraps.map((b) => b.ready),
         // Evidence that the audit policy in force logs: the newest audit event, read after the objects were applied.
-        // The event names users and objects: kept as a secret, never logged.
+        // The event names users and objects: kept as a secret, never logged. Marked secret here as well as in the
+        // read's options: additionalSecretOutputs is applied by the engine, so without this the verification's
+        // environment would be plain wherever the engine does not answer (mocks), and the rule would live in one
+        // option only. Secret once known: an unknown secret fails the command provider's Check (remote.ts).
         auditSample: (dependsOn, trigger) =>
-          new command.remote.Command(
-            `${name}-audit-sample`,
-            {
-              connection: firstConnection,
-              create: tailAsRoot(spec.audit.logPath),
-              // Its output is the verification's evidence: a connection change reads it again, never leaves it empty.
-              update: tailAsRoot(spec.audit.logPath),
-              ...stepOptions,
-              logging: "none",
-              triggers: [trigger],
-            },
-            { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
-          ).stdout,
+          secretWhenKnown(
+            new command.remote.Command(
+              `${name}-audit-sample`,
+              {
+                connection: firstConnection,
+                create: tailAsRoot(spec.audit.logPath),
+                // Its output is the verification's evidence: a connection change reads it again, never leaves it empty.
+                update: tailAsRoot(spec.audit.logPath),
+                ...stepOptions,
+                logging: "none",
+                triggers: [trigger],
+              },
+              { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
+            ).stdout,
+          ),
         fipsEvidence: spec.fips
           ? pulumi.all(
               Object.fromEntries(
@@ -209,6 +225,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
       nodeList: this.nodeList,
     });
   }
+}
+
+/** Changes each time the stack (re)starts RKE2 on the node: the start step's id, new with every run of it. */
+function restartedBy(node: NodeBootstrap): pulumi.Output<string> {
+  const start = node.steps.start;
+  if (!(start instanceof command.remote.Command)) throw new Error("a node bootstrap has no start step");
+  return start.id;
 }
 
 /** RenderInputs over the real secret values, resolved once for every node. */
