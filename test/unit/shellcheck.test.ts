@@ -23,6 +23,7 @@ describe("rendered scripts", () => {
   const others = [
     "components/bootstrap/scripts/place-files.sh",
     "components/bootstrap/scripts/check-host-key.sh",
+    "components/bootstrap/scripts/roll.sh",
     "test/hosts/add-sshd.sh",
     "test/hosts/copy-with-libs.sh",
     "test/hosts/make-root.sh",
