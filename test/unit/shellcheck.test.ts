@@ -28,6 +28,7 @@ describe("rendered scripts", () => {
     "test/hosts/copy-with-libs.sh",
     "test/hosts/make-root.sh",
     "test/standins/systemctl-standin.sh",
+    "test/standins/kubectl-standin.sh",
     "test/standins/rke2-standin.sh",
     "e2e/toolchain/build.sh",
     "policy/analyzer",

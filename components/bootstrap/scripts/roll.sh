@@ -47,7 +47,8 @@ case "$action" in
       cat "$log" >&2
       # kubectl names each pod whose eviction a PodDisruptionBudget refused ("error when evicting pods/\"x\" -n \"ns\""),
       # and each pod it cannot evict at all (no controller, local storage) in its first error.
-      blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u | paste -sd, -)"
+      blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u |
+        awk 'NR > 1 { printf ", " } { printf "%s", $0 }')"
       "$kubectl" uncordon "$node" >/dev/null || true
       if [ -n "$blocking" ]; then
         stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); the node was made schedulable again"
