@@ -25,7 +25,7 @@ export const upgradeRollOrdered: StackValidationPolicy = {
         );
         continue;
       }
-      const step = (s: (typeof ROLL)[number]) => node.steps.get(s)!; // eslint-disable-line @typescript-eslint/no-non-null-assertion
+      const step = (s: (typeof ROLL)[number]) => node.steps.get(s)!;
       for (let i = 1; i < ROLL.length; i++)
         if (!dependsOn(step(ROLL[i]), step(ROLL[i - 1]).urn))
           report(
@@ -36,7 +36,7 @@ export const upgradeRollOrdered: StackValidationPolicy = {
     }
     // `a` is rolled after `b`: a's drain and start wait for b's uncordon.
     const rolledAfter = (a: NodeView, b: NodeView) =>
-      ["drain", "start"].every((s) => dependsOn(a.steps.get(s)!, b.steps.get("uncordon")!.urn)); // eslint-disable-line @typescript-eslint/no-non-null-assertion
+      ["drain", "start"].every((s) => dependsOn(a.steps.get(s)!, b.steps.get("uncordon")!.urn));
     const servers = complete.filter((n) => n.role === "server");
     const agents = complete.filter((n) => n.role !== "server");
     for (let i = 0; i < servers.length; i++)
