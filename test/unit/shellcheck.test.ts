@@ -30,6 +30,7 @@ describe("rendered scripts", () => {
     "test/standins/systemctl-standin.sh",
     "test/standins/kubectl-standin.sh",
     "test/standins/rke2-standin.sh",
+    "test/standins/kubelet-standin.sh",
     "e2e/toolchain/build.sh",
     "policy/analyzer",
   ].map((f) => [f, path.join(__dirname, "../..", f)]);
