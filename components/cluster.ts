@@ -1,5 +1,5 @@
-// HardenedCluster: nodes from the chosen source, each bootstrapped with the rendered files and scripts in the right
-// order (first server, then the other servers one at a time, agents in parallel after the first server), and the
+// HardenedCluster: nodes from the chosen source, each bootstrapped with the rendered files and scripts in the roll's
+// order (the servers one at a time, then the agents in batches, each gated on its health), and the
 // admin kubeconfig read back from the first server as a secret.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -7,7 +7,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
-import { READ_KUBECONFIG, rewriteKubeconfig, stepOptions, tailAsRoot } from "./bootstrap/remote";
+import { ReleaseGuard } from "./bootstrap/release-guard";
+import { rollStages } from "./bootstrap/roll";
+import {
+  READ_KUBECONFIG,
+  rewriteKubeconfig,
+  secretWhenKnown,
+  stepOptions,
+  tailAsRoot,
+} from "./bootstrap/remote";
 import { ClusterHardening } from "./hardening";
 import { renderBundle } from "./render/bundle";
 import { controlMap } from "./render/cis";
@@ -82,44 +90,48 @@ export class HardenedCluster extends pulumi.ComponentResource {
           }))
         : [];
 
-    const bootstraps: NodeBootstrap[] = [];
-    let previousServer: NodeBootstrap | undefined;
-    let firstServer: NodeBootstrap | undefined;
-    for (const node of nodeSet.nodes) {
-      // Servers join one at a time (etcd adds one member at a time); agents join in parallel after the first server.
-      const startAfter =
-        node.role === "server"
-          ? previousServer
-            ? [previousServer.ready]
-            : []
-          : firstServer
-            ? [firstServer.ready]
-            : [];
-      const b = new NodeBootstrap(
-        `${name}-${node.name}`,
-        {
-          spec,
-          node,
-          registrationAddress: nodeSet.registrationAddress,
-          apiAddress: nodeSet.apiAddress,
-          secretInputs,
-          plainInputs,
-          plan: plans.get(node.name) ?? [],
-          startAfter,
-          artifacts,
-        },
-        parent,
-      );
-      bootstraps.push(b);
-      if (node.role === "server") {
-        previousServer = b;
-        firstServer ??= b;
-      }
-    }
-    if (!firstServer) throw new Error("a cluster needs a first server");
-    const first = nodeSet.nodes[0];
-
+    // One order for the first join, upgrades and config rolls (bootstrap/roll.ts): each server alone, then the agents
+    // in batches. A node's drain and start wait for the previous stage's uncordon; servers therefore join one at a
+    // time (etcd adds one member at a time), and agents after every server.
+    const stages = rollStages(nodeSet.nodes, spec.upgrade.agentBatchSize);
+    const first = stages[0]?.[0];
+    if (!first || first.role !== "server") throw new Error("a cluster needs a first server");
+    // One Output per connection: the command SDK wraps a plain object of Outputs in several Outputs per resource.
     const firstConnection = pulumi.output(connectionArgs(first.connection));
+    // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
+    const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
+    const byName = new Map<string, NodeBootstrap>();
+    let previousStage: NodeBootstrap[] = [];
+    for (const stage of stages) {
+      const current = stage.map(
+        (node) =>
+          new NodeBootstrap(
+            `${name}-${node.name}`,
+            {
+              spec,
+              node,
+              registrationAddress: nodeSet.registrationAddress,
+              apiAddress: nodeSet.apiAddress,
+              secretInputs,
+              plainInputs,
+              plan: plans.get(node.name) ?? [],
+              startAfter: previousStage.map((b) => b.rolled),
+              after: [guard],
+              rollHost: {
+                connection:
+                  node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
+              },
+              artifacts,
+            },
+            parent,
+          ),
+      );
+      current.forEach((b, i) => byName.set(stage[i].name, b));
+      previousStage = current;
+    }
+    const bootstraps = nodeSet.nodes.map((n) => byName.get(n.name) as NodeBootstrap);
+    const firstServer = byName.get(first.name) as NodeBootstrap;
+
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
       {
@@ -128,10 +140,15 @@ export class HardenedCluster extends pulumi.ComponentResource {
         // A connection change reads it again rather than running nothing: the stash below keeps the value it had.
         update: READ_KUBECONFIG,
         ...stepOptions,
+        // Read again whenever the first server's RKE2 was (re)started by the stack (a config roll, an upgrade): RKE2
+        // renews its certificates at start once they are within 90 days of expiry (docs.rke2.io, "Certificate
+        // Rotation"), and rke2.yaml then carries the new admin certificate. A restart made outside the stack (a
+        // manual `rke2 certificate rotate`) is picked up with `pulumi up --replace` on this read (README).
+        triggers: [restartedBy(firstServer)],
         // The kubeconfig holds the admin client key: never logged, stored only as a secret.
         logging: "none",
       },
-      { ...parent, dependsOn: [firstServer.ready], additionalSecretOutputs: ["stdout", "stderr"] },
+      { ...parent, dependsOn: [firstServer.rolled], additionalSecretOutputs: ["stdout", "stderr"] },
     );
     // The operator's address, not the registration one: the kubeconfig is used from the operator's machine.
     const rewritten = pulumi
@@ -173,23 +190,28 @@ export class HardenedCluster extends pulumi.ComponentResource {
       {
         spec,
         kubeconfig: this.kubeconfig,
-        clusterReady: bootstraps.map((b) => b.ready),
+        clusterReady: bootstraps.flatMap((b) => [b.ready, b.rolled]),
         // Evidence that the audit policy in force logs: the newest audit event, read after the objects were applied.
-        // The event names users and objects: kept as a secret, never logged.
+        // The event names users and objects: kept as a secret, never logged. Marked secret here as well as in the
+        // read's options: additionalSecretOutputs is applied by the engine, so without this the verification's
+        // environment would be plain wherever the engine does not answer (mocks), and the rule would live in one
+        // option only. Secret once known: an unknown secret fails the command provider's Check (remote.ts).
         auditSample: (dependsOn, trigger) =>
-          new command.remote.Command(
-            `${name}-audit-sample`,
-            {
-              connection: firstConnection,
-              create: tailAsRoot(spec.audit.logPath),
-              // Its output is the verification's evidence: a connection change reads it again, never leaves it empty.
-              update: tailAsRoot(spec.audit.logPath),
-              ...stepOptions,
-              logging: "none",
-              triggers: [trigger],
-            },
-            { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
-          ).stdout,
+          secretWhenKnown(
+            new command.remote.Command(
+              `${name}-audit-sample`,
+              {
+                connection: firstConnection,
+                create: tailAsRoot(spec.audit.logPath),
+                // Its output is the verification's evidence: a connection change reads it again, never leaves it empty.
+                update: tailAsRoot(spec.audit.logPath),
+                ...stepOptions,
+                logging: "none",
+                triggers: [trigger],
+              },
+              { ...parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
+            ).stdout,
+          ),
         fipsEvidence: spec.fips
           ? pulumi.all(
               Object.fromEntries(
@@ -209,6 +231,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
       nodeList: this.nodeList,
     });
   }
+}
+
+/** Changes each time the stack (re)starts RKE2 on the node: the start step's id, new with every run of it. */
+function restartedBy(node: NodeBootstrap): pulumi.Output<string> {
+  const start = node.steps.start;
+  if (!(start instanceof command.remote.Command)) throw new Error("a node bootstrap has no start step");
+  return start.id;
 }
 
 /** RenderInputs over the real secret values, resolved once for every node. */

@@ -20,6 +20,7 @@ import {
   stepOptions,
 } from "./remote";
 import { nodeInputs } from "./node-inputs";
+import { rollStep, upgradeTrigger, type RollHost } from "./roll";
 
 export interface NodeBootstrapArgs {
   spec: ClusterSpec;
@@ -33,8 +34,12 @@ export interface NodeBootstrapArgs {
   plainInputs: RenderInputs;
   /** The node's files as the offline render writes them (no secret, no address that is not known yet). */
   plan: NodeFile[];
-  /** The node starts RKE2 only after these (the previous server's readiness, or the first server's). */
+  /** The node's roll (its drain, install and start) waits for these: the previous stage's last steps (roll.ts). */
   startAfter: pulumi.Resource[];
+  /** Every step on the node waits for these (the release guard, which refuses a downgrade or a skipped minor). */
+  after?: pulumi.Resource[];
+  /** Where the node's drain, health gate and uncordon run (roll.ts). */
+  rollHost: RollHost;
   /** Air-gap artifacts on the operator's machine: file name → local path. */
   artifacts: { file: string; localPath: string; sha256: string }[];
 }
@@ -78,8 +83,10 @@ export function connectionArgs(c: Node["connection"]): command.types.input.remot
 }
 
 export class NodeBootstrap extends pulumi.ComponentResource {
-  /** The last step: the node has joined. */
+  /** The node has joined (its ready step). */
   readonly ready: command.remote.Command;
+  /** The node's last roll step: healthy at the stack's version and schedulable again. */
+  readonly rolled: command.remote.Command;
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
   /** With `fips: true`: the FIPS module step's output, whose last line is the node's FIPS evidence. */
@@ -155,7 +162,11 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       },
       {
         ...base,
-        dependsOn: [...(node.machine ? [node.machine] : []), ...(hostKeyCheck ? [hostKeyCheck] : [])],
+        dependsOn: [
+          ...(node.machine ? [node.machine] : []),
+          ...(hostKeyCheck ? [hostKeyCheck] : []),
+          ...(args.after ?? []),
+        ],
       },
     );
     steps.files = files;
@@ -178,9 +189,20 @@ export class NodeBootstrap extends pulumi.ComponentResource {
 
     let previous: pulumi.Resource[] = [files];
     let last: command.remote.Command | undefined;
+    let startTrigger: pulumi.Output<string> | undefined;
+    const roll = { spec, node, host: args.rollHost, trigger: upgradeTrigger(spec) };
     for (const step of stepsFor(spec, node.role)) {
       const script = values.script(step);
       const trigger = values.trigger(step);
+      if (step === "install") {
+        // Drained before a new release is installed, and only after the previous stage of the roll is done.
+        steps.drain = rollStep(name, "drain", roll, {
+          ...base,
+          dependsOn: [...previous, ...args.startAfter],
+        });
+        previous = [steps.drain];
+      }
+      if (step === "start") startTrigger = trigger;
       const dependsOn = [
         ...previous,
         ...(step === "install" ? copies : []),
@@ -201,8 +223,13 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       previous = [cmd];
       last = cmd;
     }
-    if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
+    if (!last || !startTrigger) throw new Error(`node ${node.name} has no bootstrap or start step`);
     this.ready = last;
+    // Every (re)start is gated on the node's health; a drained node is uncordoned once it passed.
+    const gate = rollStep(name, "gate", { ...roll, trigger: startTrigger }, { ...base, dependsOn: [last] });
+    this.rolled = rollStep(name, "uncordon", roll, { ...base, dependsOn: [gate] });
+    steps.gate = gate;
+    steps.uncordon = this.rolled;
     this.steps = steps;
     const fipsModule = steps["fips-module"];
     if (fipsModule instanceof command.remote.Command) this.fipsEvidence = fipsModule.stdout;

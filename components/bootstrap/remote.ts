@@ -14,6 +14,8 @@ export const CHECK_HOST_KEY_SCRIPT = fs.readFileSync(
 );
 
 const PLAIN_PATH = /^\/[A-Za-z0-9/._-]+$/;
+/** A script argument that needs no quoting: node names, roles, versions, numbers (validated spec values). */
+const PLAIN_ARG = /^[A-Za-z0-9][A-Za-z0-9.+_-]*$/;
 
 /** Runs `command` as root: directly when SSH logs in as root, else through non-interactive sudo (a sudo that asks
  * for a password fails at once instead of hanging). `command` is a constant of the product, never a value. */
@@ -77,11 +79,15 @@ export function runAsRoot(scriptPath: string): string {
 
 /**
  * Runs a static script shipped inside the command itself (base64, so no quoting can break it) as root, leaving
- * standard input free for the script's data. The base64 text is a constant of the product, not a value.
+ * standard input free for the script's data. The base64 text is a constant of the product, not a value; `args` are
+ * plain words (checked here) such as a node name or a version, never a secret.
  */
-export function embeddedScriptAsRoot(script: string): string {
+export function embeddedScriptAsRoot(script: string, args: string[] = []): string {
   const b64 = Buffer.from(script).toString("base64");
-  return `script="$(printf '%s' '${b64}' | base64 -d)"; ` + asRoot('bash -c "$script"');
+  for (const a of args) if (!PLAIN_ARG.test(a)) throw new Error(`unsafe script argument ${a}`);
+  // `bash -c` takes the first argument after the script as $0.
+  const argv = args.length ? ` script ${args.join(" ")}` : "";
+  return `script="$(printf '%s' '${b64}' | base64 -d)"; ` + asRoot(`bash -c "$script"${argv}`);
 }
 
 /** The files step's standard input (the record format lives with its decoder in render/records.ts). */

@@ -12,6 +12,7 @@ import type { network } from "./network";
 import type { nodes } from "./nodes";
 import type { podSecurity } from "./pod-security";
 import type { registries } from "./registries";
+import type { upgrade } from "./upgrade";
 import type { Built, SecretRef } from "./section";
 
 /** The part of the spec a section builds. */
@@ -28,7 +29,8 @@ export type ClusterSpec = PartOf<typeof cluster> &
   PartOf<typeof podSecurity> &
   PartOf<typeof admissionGuard> &
   PartOf<typeof fips> &
-  PartOf<typeof addons> & {
+  PartOf<typeof addons> &
+  PartOf<typeof upgrade> & {
     /** Every secret config key the stack reads, with what it is for. */
     secrets: SecretRef[];
   };
@@ -41,4 +43,5 @@ export type { Cni } from "./network";
 export type { AgentPool, AwsNodes, ExistingHost, ExistingNodes, NodesSpec, Role } from "./nodes";
 export type { ManagedNamespace, Peer, PodSecurityLevel, Port } from "./pod-security";
 export type { RegistriesSpec } from "./registries";
+export type { UpgradeSpec } from "./upgrade";
 export type { SecretRef } from "./section";

@@ -15,6 +15,7 @@ import { nodes } from "./nodes";
 import { podSecurity } from "./pod-security";
 import { ConfigError, fmt, isRecord, pathText, Problems, unknownKeyMessage, type Path } from "./problems";
 import { registries } from "./registries";
+import { upgrade } from "./upgrade";
 import type { BuildContext, Built, LoadContext, SecretRef, Section } from "./section";
 import type { ClusterSpec } from "./types";
 
@@ -33,6 +34,7 @@ const SECTIONS = [
   admissionGuard,
   fips,
   addons,
+  upgrade,
 ] as const;
 
 /** Every top-level key of `hardened-rke2:cluster`, from the sections that own them. */

@@ -99,3 +99,24 @@ export function supportsDisableDefaultRegistryEndpoint(v: Rke2Version): boolean 
 export function supportsValidatingAdmissionPolicy(v: Rke2Version): boolean {
   return v.minor >= 30;
 }
+
+/**
+ * Why the cluster may not go from the release it runs to `to`, or undefined when it may. RKE2 (like Kubernetes, whose
+ * version skew policy it follows) supports upgrades one minor at a time and no downgrade: etcd's data and the API
+ * server's stored objects are migrated forward only (docs.rke2.io, "Upgrades": "upgrade one minor version at a time";
+ * kubernetes.io/releases/version-skew-policy).
+ */
+export function upgradePathProblem(from: string, to: string): string | undefined {
+  const a = parseRke2Version(from);
+  const b = parseRke2Version(to);
+  if (!a || !b || from === to) return undefined;
+  const order = (v: Rke2Version) => [v.major, v.minor, v.patch, v.revision];
+  const cmp = order(b)
+    .map((x, i) => x - order(a)[i])
+    .find((d) => d !== 0);
+  if (cmp !== undefined && cmp < 0)
+    return `${to} is older than ${from}, which the cluster runs or was last rolled to; RKE2 does not support downgrades (restore an etcd snapshot taken before the upgrade instead: README, "Restoring from a snapshot")`;
+  if (b.major !== a.major || b.minor > a.minor + 1)
+    return `${to} skips a Kubernetes minor after ${from}; upgrade one minor at a time (first the newest v${a.major}.${a.minor + 1}.x release, then ${to})`;
+  return undefined;
+}

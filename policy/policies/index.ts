@@ -9,6 +9,7 @@ import {
 } from "./aws";
 import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
 import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
+import { upgradeRollOrdered } from "./roll";
 import {
   cannotSeeYet,
   fipsChecks,
@@ -33,5 +34,6 @@ export const policies: Policies = [
   fipsChecks,
   oddServerCount,
   namespaceNetworkPolicy,
+  upgradeRollOrdered,
   cannotSeeYet,
 ];

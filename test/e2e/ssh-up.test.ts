@@ -91,6 +91,8 @@ function clusterConfig(keys: Record<string, string>): Record<string, any> {
       },
     },
     namespaces: [{ name: "shop" }],
+    // A node that does not come back fails the run within minutes, not the default 15.
+    upgrade: { drainTimeoutSeconds: 60, healthTimeoutSeconds: 180 },
   };
 }
 
@@ -499,9 +501,14 @@ describe("pulumi up over SSH on four test hosts", () => {
     const r = pulumi(["up", "--yes", "--diff"]);
     timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(outcome(r)).toEqual(OK);
-    // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start and ready.
+    // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start, ready and
+    // health gate (no drain: a restart keeps the node's containers), and the kubeconfig is read again after the first
+    // server's restart (renewed certificates).
     expect(changed(r.steps)).toEqual(
-      SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-ready`, `e2e-${s}-start`]).sort(),
+      [
+        "e2e-kubeconfig",
+        ...SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-gate`, `e2e-${s}-ready`, `e2e-${s}-start`]),
+      ].sort(),
     );
     const start = (n: string) => byName(r.steps, n).startSeq;
     const end = (n: string) => byName(r.steps, n).endSeq;
@@ -616,6 +623,84 @@ describe("pulumi up over SSH on four test hosts", () => {
           : undefined;
       }),
     ).toBe(4);
+  });
+
+  it("refuses a downgrade; rolls an upgrade node by node, stops at a node that does not come back, resumes from it", async () => {
+    const rolled = ["drain", "install", "start", "ready", "gate", "uncordon"];
+    const order = ["s1", "s2", "s3", "a1"]; // servers one at a time, then the agent (agentBatchSize 1)
+    const current = cluster;
+    writeStackConfig(cli.dir, STACK, {
+      ...cluster,
+      version: "v1.33.5+rke2r1",
+      install: { mode: "airgap", artifactsDir: release },
+    });
+    const down = pulumi(["preview"]);
+    expect(down.status).not.toBe(0);
+    expect(down.out).toMatch(
+      /v1\.33\.5\+rke2r1 is older than v1\.33\.6\+rke2r1[^\n]*does not support downgrades/,
+    );
+    const next = writeStandinRelease(path.join(work, "release-v1.33.7"), { version: "v1.33.7+rke2r1" });
+    cluster = { ...current, version: "v1.33.7+rke2r1", install: { mode: "airgap", artifactsDir: next } };
+    writeStackConfig(cli.dir, STACK, cluster);
+    // s2 will not come back: a kernel parameter RKE2's CIS profile checks at start is wrong there (as after a change
+    // made on the host by hand), so its RKE2 refuses to start.
+    const param = path.join(hostOf("s2").root, "proc/sys/vm/panic_on_oom");
+    fs.writeFileSync(param, "1\n");
+    const stopped = pulumi(["up", "--yes"]);
+    timings.push(["upgrade stopped at s2 (wall)", `${stopped.seconds.toFixed(1)} s`]);
+    expect(stopped.status).not.toBe(0);
+    expect(stopped.out).toMatch(/invalid kernel parameter value vm\.panic_on_oom=1/);
+    const at = (r: typeof stopped, n: string) => byName(r.steps, `e2e-${n}`);
+    // s1 went through every step in order, then s2 was drained and failed at its start; s3 and a1 were not touched.
+    for (let i = 1; i < rolled.length; i++)
+      expect(at(stopped, `s1-${rolled[i]}`).startSeq).toBeGreaterThan(
+        at(stopped, `s1-${rolled[i - 1]}`).endSeq,
+      );
+    expect(at(stopped, "s2-drain").startSeq).toBeGreaterThan(at(stopped, "s1-uncordon").endSeq);
+    expect(at(stopped, "s2-start").failed).toBe(true);
+    expect(
+      stopped.steps.filter((x) => /^e2e-(s3|a1)-(drain|install|start|ready|gate|uncordon)$/.test(x.name)),
+    ).toEqual([]);
+    // The rest of the cluster serves: the API answers, s2 is cordoned, s3 and a1 still run the release before.
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
+    const api = clientFor(kubeconfig);
+    expect((await api.request("GET", "/readyz")).status).toBe(200);
+    const node = async (n: string) => {
+      const j = (await api.request("GET", `/api/v1/nodes/${n}`)).json as any;
+      return `${n} ${j.status?.nodeInfo?.kubeletVersion} unschedulable=${j.spec?.unschedulable === true}`;
+    };
+    expect(await Promise.all(order.map(node))).toEqual([
+      "s1 v1.33.7+rke2r1 unschedulable=false",
+      expect.stringMatching(/^s2 \S+ unschedulable=true$/),
+      "s3 v1.33.6+rke2r1 unschedulable=false",
+      "a1 v1.33.6+rke2r1 unschedulable=false",
+    ]);
+    // Fixed on the host, the next `up` resumes at s2: s1's steps and s2's drain and install do not run again.
+    fs.writeFileSync(param, "0\n");
+    const resumed = pulumi(["up", "--yes"]);
+    timings.push(["upgrade resumed from s2 (wall)", `${resumed.seconds.toFixed(1)} s`]);
+    expect(outcome(resumed)).toEqual(OK);
+    const steps = (r: typeof stopped) =>
+      r.steps.filter((x) => /-(drain|install|start|ready|gate|uncordon)$/.test(x.name)).map((x) => x.name);
+    expect(new Set(steps(resumed))).toEqual(
+      new Set([
+        ...["start", "ready", "gate", "uncordon"].map((x) => `e2e-s2-${x}`),
+        ...["s3", "a1"].flatMap((n) => rolled.map((x) => `e2e-${n}-${x}`)),
+      ]),
+    );
+    // In order, each node only after the one before it was healthy and uncordoned.
+    for (const [prev, n] of [
+      ["s2", "s3"],
+      ["s3", "a1"],
+    ])
+      expect(at(resumed, `${n}-drain`).startSeq).toBeGreaterThan(at(resumed, `${prev}-uncordon`).endSeq);
+    expect(
+      await until("every Node at v1.33.7+rke2r1 and schedulable", 90, async () => {
+        const seen = await Promise.all(order.map(node));
+        return seen.every((x) => / v1\.33\.7\+rke2r1 unschedulable=false$/.test(x)) ? seen.length : undefined;
+      }),
+    ).toBe(4);
+    expect(pulumi(["up", "--yes", "--expect-no-changes"]).status).toBe(0);
   });
 
   it("keeps the token, the SSH key and the registry password out of state, output, process lists and host files", () => {

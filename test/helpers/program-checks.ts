@@ -7,17 +7,20 @@ export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The bootstrap steps of a node in order; etcd-user only on servers; with FIPS, the kernel check before the install
- * and the module check after it. */
+ * and the module check after it; the roll's drain before the install, its health gate and uncordon after ready. */
 export function stepsOf(node: string, role: "server" | "agent", fips = false): string[] {
   const steps = [
     "files",
     "sysctl",
     ...(role === "server" ? ["etcd-user"] : []),
     ...(fips ? ["fips-kernel"] : []),
+    "drain",
     "install",
     ...(fips ? ["fips-module"] : []),
     "start",
     "ready",
+    "gate",
+    "uncordon",
   ];
   return steps.map((s) => `${node}-${s}`);
 }

@@ -24,6 +24,8 @@ export interface Recorded {
   provider: string;
   /** The replacementTrigger option, as sent. */
   replacementTrigger: unknown;
+  /** The additionalSecretOutputs option, as sent. */
+  additionalSecretOutputs: string[];
   /** What the mocked provider answered beyond the inputs (a Stash's kept `output`). */
   outputs?: Record<string, any>;
 }
@@ -70,6 +72,13 @@ users:
       client-key-data: UExBTlRFRC1BRE1JTi1LRVk=
 `;
 
+/** What the audit sample reads: an audit event, which names users and objects (planted: the plain-state checks grep it). */
+export const AUDIT_EVENT = JSON.stringify({
+  kind: "Event",
+  level: "Metadata",
+  user: { username: "PLANTED-AUDIT-USER-91fe" },
+});
+
 function state(type: string, name: string, inputs: Record<string, any>, n: number): Record<string, unknown> {
   switch (type) {
     case "pulumi:index:Stash":
@@ -95,7 +104,9 @@ function state(type: string, name: string, inputs: Record<string, any>, n: numbe
     case "command:remote:Command":
       return name.endsWith("-kubeconfig")
         ? { stdout: FAKE_KUBECONFIG, stderr: "" }
-        : { stdout: "", stderr: "" };
+        : name.endsWith("-audit-sample")
+          ? { stdout: AUDIT_EVENT, stderr: "" }
+          : { stdout: "", stderr: "" };
     default:
       return {};
   }
@@ -205,6 +216,7 @@ export async function runProgram(
           : undefined,
       provider: req.getProvider(),
       replacementTrigger,
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     };
     triggers.set(recorded.name, JSON.stringify(replacementTrigger));
     resources.push(recorded);

@@ -110,7 +110,9 @@ describe("airgap stack", () => {
     for (const { name } of hosts) {
       const kernel = run.byName(`${name}-fips-kernel`);
       expect(unwrap(kernel.inputs.create)).toContain("/var/lib/hardened-rke2/bin/25-fips-kernel.sh");
-      expect(run.byName(`${name}-install`).dependsOn).toContain(`${name}-fips-kernel`);
+      // Through the roll's drain, which comes right before the install.
+      expect(run.byName(`${name}-drain`).dependsOn).toContain(`${name}-fips-kernel`);
+      expect(run.byName(`${name}-install`).dependsOn).toContain(`${name}-drain`);
       // The kernel check runs before anything of RKE2 reaches the host's binaries: only the files and hardening.
       expect(kernel.dependsOn.some((d) => /-(install|start|ready|artifact-.*)$/.test(d))).toBe(false);
       const module = run.byName(`${name}-fips-module`);

@@ -79,7 +79,7 @@ describe("in-cluster hardening (dev stack)", () => {
     expect(v.type).toBe("command:local:Command");
     expect(v.inputs.create).toBe("./node_modules/.bin/tsx cli/verify.ts");
     expect(isSecretValue(v.inputs.stdin)).toBe(true);
-    const expected = JSON.parse(v.inputs.environment.HARDENED_RKE2_EXPECT);
+    const expected = JSON.parse(unwrap(v.inputs.environment).HARDENED_RKE2_EXPECT);
     expect({ ...expected, networkPolicies: [...expected.networkPolicies].sort() }).toEqual({
       managedNamespaces: ["demo"],
       guardEnabled: true,
@@ -92,8 +92,8 @@ describe("in-cluster hardening (dev stack)", () => {
       // dev does not ask for FIPS: no node owes a FIPS line.
       fipsNodes: [],
     });
-    expect(v.inputs.environment.HARDENED_RKE2_FIPS_EVIDENCE).toBe("{}");
-    expect(v.inputs.environment.HARDENED_RKE2_VERIFY_MODE).toBe("enforce");
+    expect(unwrap(v.inputs.environment).HARDENED_RKE2_FIPS_EVIDENCE).toBe("{}");
+    expect(unwrap(v.inputs.environment).HARDENED_RKE2_VERIFY_MODE).toBe("enforce");
     expect(v.dependsOn).toEqual(expect.arrayContaining(k8sTypes(run).map((r) => r.name)));
     expect(run.byName("dev-audit-sample").dependsOn).toEqual(
       expect.arrayContaining(k8sTypes(run).map((r) => r.name)),

@@ -21,14 +21,14 @@ describe("prod stack", () => {
     ]);
   });
 
-  it("joins servers one at a time and agents after the first server", () => {
-    expect(run.byName("prod-server-0-start").dependsOn.filter((d) => d.endsWith("-ready"))).toEqual([]);
-    expect(run.byName("prod-server-1-start").dependsOn).toContain("prod-server-0-ready");
-    expect(run.byName("prod-server-2-start").dependsOn).toContain("prod-server-1-ready");
-    for (const a of agents) {
-      expect(run.byName(`${a}-start`).dependsOn).toContain("prod-server-0-ready");
-      expect(run.byName(`${a}-start`).dependsOn).not.toContain("prod-server-2-ready");
-    }
+  it("joins and rolls servers one at a time, then the agents one at a time (agentBatchSize 1)", () => {
+    // Each stage's drain and start wait for the stage before it to be healthy and uncordoned (test/program/roll.test.ts
+    // shows the whole order and batches).
+    expect(run.byName("prod-server-0-drain").dependsOn.filter((d) => d.endsWith("-uncordon"))).toEqual([]);
+    const order = [...servers, ...agents];
+    for (let i = 1; i < order.length; i++)
+      for (const step of ["drain", "start"])
+        expect(run.byName(`${order[i]}-${step}`).dependsOn).toContain(`${order[i - 1]}-uncordon`);
   });
 
   it("registers through an internal NLB (6443, 9345) and gives the operator an internet-facing one (6443 only)", () => {
@@ -88,7 +88,11 @@ describe("prod stack", () => {
     expect(remote.length).toBeGreaterThan(30);
     for (const c of remote) {
       const conn = unwrap(c.inputs.connection);
-      const node = [...privateIps.keys()].find((n) => c.name.startsWith(`${n}-`)) ?? "prod-server-0";
+      // An agent's roll steps run on the first server (it holds the admin kubeconfig).
+      const onFirst = /^prod-workers-\d+-(drain|gate|uncordon)$/.test(c.name);
+      const node = onFirst
+        ? "prod-server-0"
+        : ([...privateIps.keys()].find((n) => c.name.startsWith(`${n}-`)) ?? "prod-server-0");
       expect(`${c.name} ${conn.host} via ${conn.proxy?.host} as ${conn.proxy?.user}`).toBe(
         `${c.name} ${privateIps.get(node)} via ${bastionIp} as ubuntu`,
       );

@@ -23,10 +23,12 @@ describe("rendered scripts", () => {
   const others = [
     "components/bootstrap/scripts/place-files.sh",
     "components/bootstrap/scripts/check-host-key.sh",
+    "components/bootstrap/scripts/roll.sh",
     "test/hosts/add-sshd.sh",
     "test/hosts/copy-with-libs.sh",
     "test/hosts/make-root.sh",
     "test/standins/systemctl-standin.sh",
+    "test/standins/kubectl-standin.sh",
     "test/standins/rke2-standin.sh",
     "test/standins/kubelet-standin.sh",
     "e2e/toolchain/build.sh",

@@ -1,0 +1,89 @@
+// The order in which a change reaches running nodes (mission row 24): servers one at a time, then agents in batches,
+// each node drained before its upgrade and gated on its health after its restart before the next one starts. The
+// order is the resource graph itself: a node's drain and start depend on the previous stage's last step (uncordon),
+// so the engine cannot run them earlier, and a failing node stops every node after it. The next `pulumi up` resumes
+// where the roll stopped: the steps that succeeded are in state with their triggers and do not run again.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { sha256 } from "../render/files";
+import type { Node } from "../nodes/types";
+import type { ClusterSpec } from "../spec/types";
+import { CONNECTION_CHECK, embeddedScriptAsRoot, stepOptions } from "./remote";
+
+export const ROLL_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "roll.sh"), "utf8");
+
+export type RollAction = "drain" | "gate" | "uncordon";
+
+/**
+ * The roll's stages in order: each server alone, then the agents in batches of `agentBatchSize`. Every node of a stage
+ * waits for every node of the stage before it. Servers first: the kubelet may not be newer than the API server
+ * (kubernetes.io/releases/version-skew-policy), and etcd keeps quorum only while at most one member is down.
+ */
+export function rollStages<N extends { name: string; role: string }>(
+  nodes: readonly N[],
+  agentBatchSize: number,
+): N[][] {
+  const servers = nodes.filter((n) => n.role === "server").map((n) => [n]);
+  const agents = nodes.filter((n) => n.role !== "server");
+  const batches: N[][] = [];
+  for (let i = 0; i < agents.length; i += agentBatchSize) batches.push(agents.slice(i, i + agentBatchSize));
+  return [...servers, ...batches];
+}
+
+/**
+ * What makes a node's binary change: the release and how it is installed (its artifacts' checksums). A change drains
+ * the node before its install and uncordons it after its health gate; a config change alone restarts without a drain
+ * (restarting rke2-server or rke2-agent leaves the node's containers running).
+ */
+export function upgradeTrigger(spec: Pick<ClusterSpec, "version" | "install">): string {
+  return sha256(JSON.stringify({ version: spec.version.raw, install: spec.install }));
+}
+
+/** Where a node's roll steps run: the node itself when it is a server, else the first server (it holds the admin
+ * kubeconfig). */
+export interface RollHost {
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+}
+
+export interface RollStepArgs {
+  spec: Pick<ClusterSpec, "version" | "upgrade">;
+  node: Pick<Node, "name" | "role">;
+  host: RollHost;
+  trigger: pulumi.Input<string>;
+}
+
+/** The command line of one roll action: the static script with plain words as arguments (remote.ts checks them). */
+export function rollCommand(action: RollAction, args: Omit<RollStepArgs, "host" | "trigger">): string {
+  const timeout =
+    action === "drain" ? args.spec.upgrade.drainTimeoutSeconds : args.spec.upgrade.healthTimeoutSeconds;
+  return embeddedScriptAsRoot(ROLL_SCRIPT, [
+    action,
+    args.node.name,
+    args.node.role,
+    args.spec.version.raw,
+    String(timeout),
+  ]);
+}
+
+/** One roll step of a node, named `<bootstrap>-<action>`. */
+export function rollStep(
+  name: string,
+  action: RollAction,
+  args: RollStepArgs,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    `${name}-${action}`,
+    {
+      connection: args.host.connection,
+      create: rollCommand(action, args),
+      // A connection change alone (a rotated SSH key) runs only a login, as every step does (remote.ts).
+      update: CONNECTION_CHECK,
+      ...stepOptions,
+      triggers: [args.trigger],
+    },
+    opts,
+  );
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The roll's steps around a node's upgrade or restart, run as root on a server (the node itself when it is a server,
+# the first server for an agent: only servers hold the admin kubeconfig, and a kubelet's own credentials may neither
+# cordon its Node nor evict pods). Usage: roll.sh drain|gate|uncordon NODE ROLE VERSION TIMEOUT_SECONDS
+#   drain     cordon the node and evict its pods through the Eviction API, which honours PodDisruptionBudgets
+#             (`kubectl drain`, kubernetes.io/docs/tasks/administer-cluster/safely-drain-node); an agent is refused
+#             while a server still runs another version (the kubelet may not be newer than the API server:
+#             kubernetes.io/releases/version-skew-policy).
+#   gate      wait until the node is Ready at VERSION; for a server also until its API server is ready, which
+#             includes its etcd member's health (/readyz/etcd).
+#   uncordon  make the node schedulable again.
+# A node not registered yet (its first `pulumi up`) has nothing to drain or uncordon.
+set -euo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export KUBECONFIG=/etc/rancher/rke2/rke2.yaml
+kubectl=/var/lib/rancher/rke2/bin/kubectl
+action="$1" node="$2" role="$3" version="$4" timeout="$5"
+poll="${ROLL_POLL_SECONDS:-5}"
+
+stopped() {
+  echo "hardened-rke2: the roll stopped at $node: $*. The nodes after it were not touched and the cluster keeps serving; fix $node and run 'pulumi up' again to resume from it." >&2
+  exit 1
+}
+
+registered() {
+  [ -x "$kubectl" ] && [ -s "$KUBECONFIG" ] && "$kubectl" get node "$node" >/dev/null 2>&1
+}
+
+case "$action" in
+  drain)
+    if ! registered; then
+      echo "hardened-rke2: $node is not a node of the cluster yet; nothing to drain"
+      exit 0
+    fi
+    if [ "$role" = agent ]; then
+      behind="$("$kubectl" get nodes -l node-role.kubernetes.io/control-plane=true \
+        -o jsonpath='{range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\n"}{end}' |
+        awk -F= -v v="$version" '$2 != v { printf "%s%s (%s)", sep, $1, $2; sep = ", " }')"
+      if [ -n "$behind" ]; then
+        stopped "refusing to upgrade agent $node to $version while server(s) $behind run another version; agents must never be newer than the servers"
+      fi
+    fi
+    "$kubectl" cordon "$node"
+    log="$(mktemp)"
+    trap 'rm -f "$log"' EXIT
+    if ! "$kubectl" drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="${timeout}s" >"$log" 2>&1; then
+      cat "$log" >&2
+      # kubectl names each pod whose eviction a PodDisruptionBudget refused ("error when evicting pods/\"x\" -n \"ns\""),
+      # and each pod it cannot evict at all (no controller, local storage) in its first error.
+      blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u |
+        awk 'NR > 1 { printf ", " } { printf "%s", $0 }')"
+      "$kubectl" uncordon "$node" >/dev/null || true
+      if [ -n "$blocking" ]; then
+        stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); the node was made schedulable again"
+      fi
+      stopped "draining it failed: $(grep -m1 -i error "$log" || tail -n1 "$log"); the node was made schedulable again"
+    fi
+    echo "hardened-rke2: drained $node"
+    ;;
+  gate)
+    deadline=$(($(date +%s) + timeout))
+    while true; do
+      ready="" kubelet="" api="not checked"
+      if registered; then
+        ready="$("$kubectl" get node "$node" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+        kubelet="$("$kubectl" get node "$node" -o jsonpath='{.status.nodeInfo.kubeletVersion}' 2>/dev/null || true)"
+        if [ "$role" = server ]; then
+          api="$("$kubectl" get --raw /readyz 2>/dev/null || true)"
+          etcd="$("$kubectl" get --raw /readyz/etcd 2>/dev/null || true)"
+          if [ "$etcd" != ok ]; then api="etcd: ${etcd:-no answer}"; fi
+        fi
+      fi
+      if [ "$ready" = True ] && [ "$kubelet" = "$version" ] && { [ "$role" = agent ] || [ "$api" = ok ]; }; then
+        health=""
+        if [ "$role" = server ]; then health=" (API server ready, etcd member healthy)"; fi
+        echo "hardened-rke2: $node is Ready at $version$health"
+        exit 0
+      fi
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        stopped "it is not healthy at $version after ${timeout}s (Ready: ${ready:-unknown}, kubelet: ${kubelet:-unknown}, API server: ${api:-no answer}); see 'journalctl -u rke2-$role' on $node"
+      fi
+      sleep "$poll"
+    done
+    ;;
+  uncordon)
+    if ! registered; then
+      echo "hardened-rke2: $node is not a node of the cluster yet; nothing to uncordon"
+      exit 0
+    fi
+    "$kubectl" uncordon "$node"
+    ;;
+  *)
+    echo "hardened-rke2: unknown roll action '$action'; allowed: drain, gate, uncordon" >&2
+    exit 1
+    ;;
+esac

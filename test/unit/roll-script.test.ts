@@ -1,0 +1,106 @@
+// The roll's steps (components/bootstrap/scripts/roll.sh) run for real as root in a throw-away root, exactly as the
+// program sends them (rollCommand), against a STAND-IN kubectl (test/standins/kubectl-standin.sh) that answers from a
+// state file: nothing to drain on a first up, a drain a PodDisruptionBudget holds back, an agent refused while a
+// server runs another release, and the health gate.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { rollCommand, type RollAction } from "../../components/bootstrap/roll";
+import { existingConfig, REPO, spec } from "../helpers/spec";
+import { inRoot, makeRoot } from "../helpers/standin-root";
+
+const root = makeRoot();
+const s = spec({ ...existingConfig(), upgrade: { drainTimeoutSeconds: 30, healthTimeoutSeconds: 30 } });
+const V = s.version.raw;
+const OLD = "v1.33.4+rke2r1";
+
+function cluster(nodes: string[], opts: { blocked?: string[]; readyz?: string } = {}) {
+  const dir = path.join(root, "var/lib/kubectl-standin");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "nodes"), nodes.map((n) => `${n}\n`).join(""));
+  fs.writeFileSync(path.join(dir, "blocked"), (opts.blocked ?? []).map((p) => `${p}\n`).join(""));
+  fs.writeFileSync(path.join(dir, "readyz"), opts.readyz ?? "ok");
+  fs.writeFileSync(path.join(root, "var/log/kubectl-standin.log"), "");
+}
+
+function roll(action: RollAction, name: string, role: "server" | "agent", timeout?: number) {
+  const command = rollCommand(action, {
+    spec: timeout ? { ...s, upgrade: { ...s.upgrade, healthTimeoutSeconds: timeout } } : s,
+    node: { name, role },
+  });
+  const r = inRoot(root, ["bash", "-c", command]);
+  return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
+}
+const calls = () =>
+  fs.readFileSync(path.join(root, "var/log/kubectl-standin.log"), "utf8").trim().split("\n");
+
+beforeAll(() => {
+  const bin = path.join(root, "var/lib/rancher/rke2/bin");
+  fs.mkdirSync(bin, { recursive: true });
+  fs.copyFileSync(path.join(REPO, "test/standins/kubectl-standin.sh"), path.join(bin, "kubectl"));
+  fs.chmodSync(path.join(bin, "kubectl"), 0o755);
+  fs.mkdirSync(path.join(root, "etc/rancher/rke2"), { recursive: true });
+  fs.writeFileSync(path.join(root, "etc/rancher/rke2/rke2.yaml"), "apiVersion: v1\nkind: Config\n");
+  fs.mkdirSync(path.join(root, "var/log"), { recursive: true });
+});
+
+describe("roll.sh", () => {
+  it("has nothing to drain or uncordon on a node that has not joined yet", () => {
+    cluster([`s1 server True ${V}`]);
+    expect(roll("drain", "s2", "server")).toEqual({
+      status: 0,
+      out: "hardened-rke2: s2 is not a node of the cluster yet; nothing to drain",
+    });
+    expect(roll("uncordon", "s2", "server").status).toBe(0);
+  });
+
+  it("cordons and drains a node, and uncordons it", () => {
+    cluster([`s1 server True ${OLD}`]);
+    expect(roll("drain", "s1", "server")).toEqual({ status: 0, out: expect.stringMatching(/drained s1$/) });
+    expect(roll("uncordon", "s1", "server").status).toBe(0);
+    expect(calls().filter((c) => !c.startsWith("get "))).toEqual([
+      "cordon s1",
+      "drain s1 --ignore-daemonsets --delete-emptydir-data --timeout=30s",
+      "uncordon s1",
+    ]);
+  });
+
+  it("stops on a drain a PodDisruptionBudget holds back, naming the pods, and leaves the node schedulable", () => {
+    cluster([`s1 server True ${V}`, `a1 agent True ${OLD}`], { blocked: ["shop/web-0", "shop/web-1"] });
+    const r = roll("drain", "a1", "agent");
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(
+      /hardened-rke2: the roll stopped at a1: draining it did not finish within 30s: pod\(s\) shop\/web-0, shop\/web-1 could not be evicted \(a PodDisruptionBudget allows no disruption now\); the node was made schedulable again\. The nodes after it were not touched/,
+    );
+    expect(calls().slice(-1)).toEqual(["uncordon a1"]);
+  });
+
+  it("refuses to drain (and so upgrade) an agent while a server runs another release", () => {
+    cluster([`s1 server True ${V}`, `s2 server True ${OLD}`, `a1 agent True ${OLD}`]);
+    const r = roll("drain", "a1", "agent");
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(
+      `refusing to upgrade agent a1 to ${V} while server(s) s2 (${OLD}) run another version; agents must never be newer than the servers`,
+    );
+    expect(calls().filter((c) => /^(cordon|drain)/.test(c))).toEqual([]);
+  });
+
+  it("passes the gate once the node is Ready at the new version, and for a server its API server and etcd", () => {
+    cluster([`s1 server True ${V}`, `a1 agent True ${V}`]);
+    expect(roll("gate", "s1", "server")).toEqual({
+      status: 0,
+      out: `hardened-rke2: s1 is Ready at ${V} (API server ready, etcd member healthy)`,
+    });
+    expect(roll("gate", "a1", "agent")).toEqual({ status: 0, out: `hardened-rke2: a1 is Ready at ${V}` });
+  });
+
+  it("stops the roll at a node that does not come back at the new version, or whose etcd is not healthy", () => {
+    cluster([`s1 server True ${V}`, `s2 server True ${OLD}`]);
+    const r = roll("gate", "s2", "server", 1);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(
+      `the roll stopped at s2: it is not healthy at ${V} after 1s (Ready: True, kubelet: ${OLD}, API server: ok)`,
+    );
+    cluster([`s1 server True ${V}`], { readyz: "[-]etcd failed" });
+    expect(roll("gate", "s1", "server", 1).out).toContain("API server: etcd: [-]etcd failed)");
+  });
+});
