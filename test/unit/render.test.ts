@@ -105,6 +105,10 @@ describe("RKE2 config.yaml", () => {
       "token-file": "/etc/rancher/rke2/cluster-token",
       "node-name": "s1",
       selinux: false,
+      // CIS 4.2.12: the six suites rke2-cis-1.12 (and kube-bench's rke2-cis-1.8) accept, on every node.
+      "kubelet-arg": [
+        "tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      ],
       cni: "canal",
       "cluster-cidr": "10.42.0.0/16",
       "service-cidr": "10.43.0.0/16",
@@ -142,6 +146,10 @@ describe("RKE2 config.yaml", () => {
       "node-name": "a1",
       "node-label": ["pool=a"],
       selinux: false,
+      // CIS 4.2.12: the six suites rke2-cis-1.12 (and kube-bench's rke2-cis-1.8) accept, on every node.
+      "kubelet-arg": [
+        "tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      ],
     });
   });
 
