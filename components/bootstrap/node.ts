@@ -54,7 +54,8 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
       return pick(PATHS.nodeEnv, PATHS.artifactSums);
     case "start":
     case "ready":
-      // Everything RKE2 reads at start: a change to any of them needs a restart.
+    case "cis":
+      // Everything RKE2 reads at start: a change to any of them needs a restart (and a new CIS check after it).
       return files;
     default: {
       const never: never = step;
@@ -82,6 +83,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
   readonly ready: command.remote.Command;
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
+  /** The `cis` step's output: the node's CIS host checks, one PASS/FAIL line per control, then a count line. */
+  readonly cisReport: pulumi.Output<string>;
   /** With `fips: true`: the FIPS module step's output, whose last line is the node's FIPS evidence. */
   readonly fipsEvidence?: pulumi.Output<string>;
 
@@ -199,7 +202,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         {
           connection,
           create: script.apply((s) => runAsRoot(s.path)),
-          update: CONNECTION_CHECK,
+          // The CIS check is read-only and its output is the node's report: it runs again rather than answer empty.
+          update: step === "cis" ? script.apply((s) => runAsRoot(s.path)) : CONNECTION_CHECK,
           ...stepOptions,
           triggers: [trigger],
         },
@@ -210,7 +214,13 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       last = cmd;
     }
     if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
-    this.ready = last;
+    const ready = steps.ready;
+    const cis = steps.cis;
+    if (!(ready instanceof command.remote.Command) || !(cis instanceof command.remote.Command))
+      throw new Error(`node ${node.name} has no ready or cis step`);
+    // Readiness is the `ready` step: the next server joins after it, not after this node's CIS check.
+    this.ready = ready;
+    this.cisReport = cis.stdout;
     this.steps = steps;
     const fipsModule = steps["fips-module"];
     if (fipsModule instanceof command.remote.Command) this.fipsEvidence = fipsModule.stdout;

@@ -696,6 +696,7 @@ export type Op =
   | "noteq"
   | "noteq|unset"
   | "has"
+  | "nothave"
   | "nothave|unset"
   | "gte"
   | "subset"
@@ -817,7 +818,7 @@ export const HOST_AUDITS: Readonly<Record<string, readonly Audit[]>> = {
   "1.2.2": [api("token-auth-file", "unset")],
   "1.2.4": [api("kubelet-client-certificate", "set"), api("kubelet-client-key", "set")],
   "1.2.5": [api("kubelet-certificate-authority", "set")],
-  "1.2.6": [api("authorization-mode", "nothave|unset", "AlwaysAllow"), api("authorization-mode", "set")],
+  "1.2.6": [api("authorization-mode", "nothave", "AlwaysAllow")],
   "1.2.7": [api("authorization-mode", "has", "Node")],
   "1.2.8": [api("authorization-mode", "has", "RBAC")],
   "1.2.10": [api("enable-admission-plugins", "nothave|unset", "AlwaysAdmit")],

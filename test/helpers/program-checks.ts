@@ -18,6 +18,7 @@ export function stepsOf(node: string, role: "server" | "agent", fips = false): s
     ...(fips ? ["fips-module"] : []),
     "start",
     "ready",
+    "cis",
   ];
   return steps.map((s) => `${node}-${s}`);
 }

@@ -271,8 +271,15 @@ describe("node bundle", () => {
   const agent = renderNode(s, facts[3], reg, planted);
 
   it("gives servers the policy files and the etcd user step, agents neither", () => {
-    expect(server.scripts.map((x) => x.step)).toEqual(["sysctl", "etcd-user", "install", "start", "ready"]);
-    expect(agent.scripts.map((x) => x.step)).toEqual(["sysctl", "install", "start", "ready"]);
+    expect(server.scripts.map((x) => x.step)).toEqual([
+      "sysctl",
+      "etcd-user",
+      "install",
+      "start",
+      "ready",
+      "cis",
+    ]);
+    expect(agent.scripts.map((x) => x.step)).toEqual(["sysctl", "install", "start", "ready", "cis"]);
     expect(server.files.map((f) => f.path)).toEqual(
       expect.arrayContaining([PATHS.auditPolicy, PATHS.podSecurity]),
     );
