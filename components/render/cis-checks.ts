@@ -52,12 +52,13 @@ function runsOn(c: BenchmarkControl, role: NodeFacts["role"]): boolean {
   return role === "server" || c.target === "node";
 }
 
+/** The product's root-only files a node of this role holds: the policy files are written on servers only. */
+export function rootOnlyFilesOf(role: NodeFacts["role"]): readonly string[] {
+  return role === "server" ? ROOT_ONLY_FILES : [PATHS.config, PATHS.token];
+}
+
 /** The table's lines for one node: its benchmark controls' audits, then the product's own files it holds. */
-export function cisCheckLines(
-  spec: ClusterSpec,
-  role: NodeFacts["role"],
-  files: readonly NodeFile[],
-): string[] {
+export function cisCheckLines(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
   const lines: string[] = [];
   for (const c of BENCHMARK_CONTROLS) {
     const id = c.ids[spec.benchmark];
@@ -66,7 +67,7 @@ export function cisCheckLines(
     for (const a of audits) lines.push(line(id, a));
   }
   const own = cisId("productFiles", spec.benchmark);
-  for (const path of ROOT_ONLY_FILES.filter((p) => files.some((f) => f.path === p))) {
+  for (const path of rootOnlyFilesOf(role)) {
     lines.push(
       line(own, { kind: "mode", path, max: "600" }),
       line(own, { kind: "owner", path, owner: "root:root" }),
@@ -75,12 +76,17 @@ export function cisCheckLines(
   return lines;
 }
 
-export function renderCisChecks(spec: ClusterSpec, node: NodeFacts, files: readonly NodeFile[]): NodeFile {
+/** The control IDs a node of this role reports, in its table's order. */
+export function cisCheckIds(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
+  return [...new Set(cisCheckLines(spec, role).map((l) => l.split("\t")[0]))];
+}
+
+export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
   return rootFile(
     PATHS.cisChecks,
     "0600",
     `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${node.role} node: control ID, kind, fields (tab-separated).\n` +
-      `${cisCheckLines(spec, node.role, files).join("\n")}\n`,
+      `${cisCheckLines(spec, node.role).join("\n")}\n`,
     `the CIS host checks of the ${spec.benchmark} benchmark the cis step makes on this node`,
   );
 }

@@ -115,7 +115,7 @@ export function renderNode(
     ...(node.role === "server" ? renderAddonManifests(spec) : []),
     renderNodeEnv(spec, node),
     ...renderArtifactSums(spec),
+    renderCisChecks(spec, node),
   ];
-  files.push(renderCisChecks(spec, node, files));
   return { node, files, scripts: renderScripts(spec, node) };
 }
