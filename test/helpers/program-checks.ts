@@ -84,13 +84,15 @@ export async function checkCommon(
     expect(`${c.name} addPreviousOutputInEnv: ${c.inputs.addPreviousOutputInEnv}`).toBe(
       `${c.name} addPreviousOutputInEnv: false`,
     );
-    const update = c.name.endsWith("-audit-sample")
-      ? unwrap(c.inputs.create)
-      : c.name.endsWith("-kubeconfig")
-        ? READ_KUBECONFIG
-        : c.name.endsWith("-files")
-          ? DRAIN_STDIN
-          : CONNECTION_CHECK;
+    // The audit sample and the CIS host checks are read again: their output is the verification's evidence.
+    const update =
+      c.name.endsWith("-audit-sample") || c.name.endsWith("-cis")
+        ? unwrap(c.inputs.create)
+        : c.name.endsWith("-kubeconfig")
+          ? READ_KUBECONFIG
+          : c.name.endsWith("-files")
+            ? DRAIN_STDIN
+            : CONNECTION_CHECK;
     expect(`${c.name} update: ${c.inputs.update}`).toBe(`${c.name} update: ${update}`);
   }
   const kube = run.ofType(COMMAND).find((c) => c.name.endsWith("-kubeconfig")) as Recorded;

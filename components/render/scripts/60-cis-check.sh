@@ -5,9 +5,10 @@
 # the kubelet's and etcd's config files, and modes and owners of files (`stat -c %a`, `stat -c %U:%G`). Prints one
 # PASS/FAIL line per control (a control with several audits passes when all do), then a count line. Prints no file
 # content and no flag but the ones checked (none of them carries a secret). Exits 0 whatever it finds: the stack's
-# verification decides (enforce fails the `up`); 1 only when it cannot run.
+# verification decides (enforce fails the `up`); 1 only when it cannot run. An audit that fails is a condition
+# (`if audit ...`), so `set -e` never ends the script on a FAIL.
 # HARDENED_RKE2_ROOT and HARDENED_RKE2_PROC point it at a throw-away root and process table in tests.
-set -uo pipefail
+set -euo pipefail
 
 root="${HARDENED_RKE2_ROOT:-}"
 proc="${HARDENED_RKE2_PROC:-/proc}"
@@ -27,7 +28,8 @@ load_args() {
   for d in "$proc"/[0-9]*; do
     [ -r "$d/cmdline" ] || continue
     argv0=""
-    IFS= read -r -d '' argv0 <"$d/cmdline" 2>/dev/null
+    # A kernel thread's cmdline is empty: read fails, argv0 stays empty.
+    IFS= read -r -d '' argv0 <"$d/cmdline" 2>/dev/null || true
     [ "${argv0##*/}" = "$name" ] || continue
     mapfile -d '' -t argv <"$d/cmdline"
     ARGS[$name]=""
