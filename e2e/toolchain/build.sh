@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the end-to-end test toolchain of hardened-rke2 from the Go module proxy only
 # (no GitHub / get.pulumi.com downloads): Pulumi CLI, Node.js language host, the kubernetes
-# resource provider, kube-apiserver + kube-controller-manager, etcd, and the test stand-in for
-# the command provider (test/standins/command-provider, built from this repo's own sources).
+# resource provider, kube-apiserver + kube-controller-manager, kube-scheduler + kubectl, etcd, and
+# the test stand-in for the command provider (test/standins/command-provider, built from this
+# repo's own sources).
 #
 # Usage:  e2e/toolchain/build.sh [--print-env] [component ...]
-#         components: pulumi language-nodejs kubernetes etcd kube command-standin (the default
-#                     list), command (only when named: the real pulumi-command from the proxy)
+#         components: pulumi language-nodejs kubernetes etcd kube kube-tools command-standin (the
+#                     default list), command (only when named: the real pulumi-command from the proxy)
+#         kube-tools: kube-scheduler and kubectl from the same k8s.io/kubernetes version as `kube`
+#                     (its resolution is reused), a component of its own so that a cache built
+#                     before it existed keeps its `kube` build
 #         --print-env  only print the environment the e2e harness must use, build nothing
 #
 # Everything goes to ${HARDENED_RKE2_CACHE:-$HOME/.cache/hardened-rke2}/toolchain (outside the repo):
@@ -49,7 +53,7 @@ KUBE_WANTED_MINOR="${KUBE_WANTED_MINOR:-1.33}"
 ETCD_WANTED_MINOR="${ETCD_WANTED_MINOR:-3.6}"
 PULUMI_LANGUAGE_NODEJS_PSEUDO="${PULUMI_LANGUAGE_NODEJS_PSEUDO:-}"
 
-ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd kube command-standin)
+ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd kube kube-tools command-standin)
 STANDIN_SRC="$(cd "$HERE/../.." && pwd)/test/standins/command-provider"
 STANDIN_MOD=hardened-rke2.invalid/test/standins/command-provider
 
@@ -247,6 +251,13 @@ resolve_kube() {
 	return 1
 }
 
+# The same Kubernetes version as `kube` (its cached resolution), so every control-plane binary matches.
+resolve_kube-tools() {
+	local line
+	line="$(resolve kube "$(wanted_of kube)")" || return 1
+	awk '{ printf "%s %s %s %s %s\n", $1, $2, $3, $1 "/cmd/kube-scheduler", "same version as kube" }' <<<"$line"
+}
+
 resolve_etcd() {
 	local c
 	local -a cands
@@ -273,7 +284,7 @@ wanted_of() {
 	pulumi | language-nodejs) printf '%s\n' "$PULUMI_WANTED" ;;
 	kubernetes) printf '%s\n' "$KUBERNETES_PROVIDER_WANTED" ;;
 	command) printf '%s\n' "$COMMAND_WANTED" ;;
-	kube) printf 'v%s\n' "$KUBE_WANTED_MINOR" ;;
+	kube | kube-tools) printf 'v%s\n' "$KUBE_WANTED_MINOR" ;;
 	etcd) printf 'v%s\n' "$ETCD_WANTED_MINOR" ;;
 	*) die "unknown component: $1" ;;
 	esac
@@ -286,6 +297,7 @@ binaries_of() {
 	kubernetes) printf '%s\n' pulumi-resource-kubernetes ;;
 	command | command-standin) printf '%s\n' pulumi-resource-command ;;
 	kube) printf '%s\n' kube-apiserver kube-controller-manager ;;
+	kube-tools) printf '%s\n' kube-scheduler kubectl ;;
 	etcd) printf '%s\n' etcd ;;
 	esac
 }
@@ -392,12 +404,14 @@ build_command-standin() {
 		"$GO" build -ldflags "-s -w" -o "$out/pulumi-resource-command" .)
 }
 
-build_kube() {
-	local mod="$1" ver="$2" out="$5" w="$6" staging minor ldflags p
+# MODULE VERSION OUTDIR WORKDIR NAME PACKAGE...: Kubernetes commands with the version stamped as a release build has it.
+kube_build() {
+	local mod="$1" ver="$2" out="$3" w="$4" name="$5" staging minor ldflags p
+	shift 5
 	staging="v0.${ver#v1.}"
 	minor="${ver#v1.}"
 	minor="${minor%%.*}"
-	new_module "$w" kube
+	new_module "$w" "$name"
 	require "$w" "$mod" "$ver"
 	copy_replaces "$w" "$(mod_field "$mod" "$ver" GoMod)" 'k8s.io/*' "$staging"
 	ldflags="-s -w"
@@ -405,7 +419,15 @@ build_kube() {
 		ldflags+=" -X $p.gitVersion=$ver -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
 		ldflags+=" -X $p.buildDate=1970-01-01T00:00:00Z"
 	done
-	gobuild "$w" "$out/" "$ldflags" "$mod/cmd/kube-apiserver" "$mod/cmd/kube-controller-manager"
+	gobuild "$w" "$out/" "$ldflags" "$@"
+}
+
+build_kube() {
+	kube_build "$1" "$2" "$5" "$6" kube "$1/cmd/kube-apiserver" "$1/cmd/kube-controller-manager"
+}
+
+build_kube-tools() {
+	kube_build "$1" "$2" "$5" "$6" kube-tools "$1/cmd/kube-scheduler" "$1/cmd/kubectl"
 }
 
 build_etcd() {

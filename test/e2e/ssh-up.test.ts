@@ -7,6 +7,7 @@
 // output, its Kubernetes provider and its verification step reach that API server.
 // What is stood in for: the RKE2 binary (test/standins/rke2-standin.sh), systemctl inside the roots, and, by default,
 // the command provider. Nothing leaves 127.0.0.0/8.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -152,6 +153,37 @@ const changed = (steps: ResourceSpan[]) =>
     ...new Set(steps.filter((s) => !/^pulumi:(pulumi:Stack|providers:)/.test(s.type)).map((s) => s.name)),
   ].sort();
 const hostOf = (name: string) => hosts.find((h) => h.name === name) as SshHost;
+/** The processes running in a host's root, by the name they were started as (argv[0]): arguments and uid. */
+const processesOf = (h: SshHost) => {
+  const real = fs.realpathSync(h.root);
+  const found: Record<string, { args: string[]; uid: number }> = {};
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/root`) !== real) continue;
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+      if (args.length) found[path.basename(args[0])] = { args, uid };
+    } catch {
+      // ended while we looked
+    }
+  }
+  return found;
+};
+/** name, kubelet version and Ready status of every Node, as the API server has them. */
+async function nodesSeen(kubeconfig: string): Promise<string[]> {
+  const r = await clientFor(kubeconfig).request("GET", "/api/v1/nodes");
+  const items = (r.json as { items?: any[] }).items ?? [];
+  return items
+    .map((n) => {
+      const ready = n.status?.conditions?.find((c: { type: string }) => c.type === "Ready")?.status;
+      const roles = Object.keys(n.metadata.labels ?? {})
+        .filter((l) => l.startsWith("node-role.kubernetes.io/"))
+        .map((l) => l.split("/")[1])
+        .sort();
+      return `${n.metadata.name} ${n.status?.nodeInfo?.kubeletVersion} Ready=${ready} roles=${roles.join(",")}`;
+    })
+    .sort();
+}
 const systemctlLog = (h: SshHost) => {
   const f = path.join(h.root, "var/log/systemctl-standin.log");
   return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
@@ -163,7 +195,9 @@ beforeAll(async () => {
   const pubFile = `${operatorKey.privateKeyFile}.pub`;
   hosts = [];
   for (const [name, address, , user] of HOSTS)
-    hosts.push(await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), name === "s1"));
+    hosts.push(
+      await makeSshHost(name, address, user, pubFile, path.join(work, "logs"), SERVERS.includes(name)),
+    );
   release = writeStandinRelease(path.join(work, "release-v1.33.5"));
   cluster = clusterConfig(Object.fromEntries(hosts.map((h) => [h.name, h.hostKey])));
   cli = projectCopy(work, STACK, cluster);
@@ -269,6 +303,106 @@ describe("pulumi up over SSH on four test hosts", () => {
     // Every node reported its host checks: one line per control of its table.
     for (const [name] of HOSTS) expect(lines.some((l) => l.includes(` [${name}] `))).toBe(true);
     expect(verification).toMatch(/automated checks verified, 0 FAIL/);
+  });
+
+  it("runs RKE2's command lines and files on the first server, and every node's kubelet stand-in registers its Node", async () => {
+    const s1 = processesOf(hostOf("s1"));
+    const has = (name: string, flags: string[]) =>
+      expect({ [name]: flags.filter((f) => !s1[name]?.args.includes(f)) }).toEqual({ [name]: [] });
+    const tls = "/var/lib/rancher/rke2/server/tls";
+    has("kube-apiserver", [
+      "--anonymous-auth=false",
+      "--profiling=false",
+      "--enable-admission-plugins=NodeRestriction",
+      `--etcd-certfile=${tls}/etcd/client.crt`,
+      `--kubelet-certificate-authority=${tls}/server-ca.crt`,
+      "--encryption-provider-config=/var/lib/rancher/rke2/server/cred/encryption-config.json",
+      "--service-account-extend-token-expiration=false",
+    ]);
+    expect(s1["kube-apiserver"].args.join(" ")).toMatch(/--tls-cipher-suites=TLS_ECDHE_/);
+    has("kube-controller-manager", [
+      "--bind-address=127.0.0.1",
+      "--profiling=false",
+      "--use-service-account-credentials=true",
+      "--terminated-pod-gc-threshold=1000",
+    ]);
+    has("kube-scheduler", ["--bind-address=127.0.0.1", "--profiling=false"]);
+    // The joining servers run the same control plane, each with its own etcd member.
+    for (const s of SERVERS.slice(1)) {
+      const p = processesOf(hostOf(s));
+      const names = [
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+        "kube-proxy",
+      ];
+      expect(`${s} ${names.filter((c) => p[c]).join()}`).toBe(`${s} ${names.join()}`);
+    }
+    // The third server joined an etcd cluster of the three.
+    expect(
+      fs.readFileSync(path.join(hostOf("s3").root, "var/lib/rancher/rke2/server/db/etcd/config"), "utf8"),
+    ).toMatch(
+      /^initial-cluster: s1-\w+=https:\/\/127\.0\.1\.31:2380,s2-\w+=https:\/\/127\.0\.1\.32:2380,s3-\w+=https:\/\/127\.0\.1\.33:2380$/m,
+    );
+    // etcd with only its config file, as the etcd user (CIS profile), TLS for clients and peers in that file.
+    has("etcd", ["--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]);
+    const root1 = hostOf("s1").root;
+    const etcdUid = Number(
+      /^etcd:x:(\d+):/m.exec(fs.readFileSync(path.join(root1, "etc/passwd"), "utf8"))?.[1],
+    );
+    expect(s1.etcd.uid).toBe(etcdUid);
+    const etcdConfig = fs.readFileSync(
+      path.join(root1, "var/lib/rancher/rke2/server/db/etcd/config"),
+      "utf8",
+    );
+    expect(etcdConfig.match(/client-cert-auth: true/g)).toHaveLength(2);
+    const stat = (p: string) => {
+      const st = fs.statSync(path.join(root1, p));
+      return `${(st.mode & 0o777).toString(8)} ${st.uid === etcdUid ? "etcd" : st.uid}`;
+    };
+    expect(stat("var/lib/rancher/rke2/server/db/etcd")).toBe("700 etcd");
+    for (const m of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"])
+      expect(`${m} ${stat(`var/lib/rancher/rke2/agent/pod-manifests/${m}.yaml`)}`).toBe(`${m} 600 0`);
+    // A kubelet (the stand-in, by that process name) on every node with RKE2's command line, its Node registered at
+    // the installed release, Ready, with the role labels of a server; kubectl where RKE2 puts it.
+    for (const h of hosts)
+      expect(
+        `${h.name} ${processesOf(h)
+          .kubelet?.args.filter((a) => a.startsWith("--config-dir="))
+          .join()}`,
+      ).toBe(`${h.name} --config-dir=/var/lib/rancher/rke2/agent/etc/kubelet.conf.d`);
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
+    expect(
+      await until("every Node registered and Ready", 90, async () => {
+        const seen = await nodesSeen(kubeconfig);
+        return seen.length === 4 && seen.every((n) => n.includes("Ready=True")) ? seen : undefined;
+      }),
+    ).toEqual([
+      "a1 v1.33.5+rke2r1 Ready=True roles=",
+      ...SERVERS.map((s) => `${s} v1.33.5+rke2r1 Ready=True roles=control-plane,etcd,master`),
+    ]);
+    const kubectl = spawnSync(
+      "chroot",
+      [
+        hostOf("s2").root,
+        "/var/lib/rancher/rke2/bin/kubectl",
+        "--kubeconfig",
+        "/etc/rancher/rke2/rke2.yaml",
+        "get",
+        "nodes",
+        "-o",
+        "name",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(kubectl.stdout.split("\n").filter(Boolean).sort()).toEqual([
+      "node/a1",
+      "node/s1",
+      "node/s2",
+      "node/s3",
+    ]);
   });
 
   it("changes nothing on a second up: no remote command run, no byte copied", async () => {
@@ -389,7 +523,7 @@ describe("pulumi up over SSH on four test hosts", () => {
   });
 
   it("converges after an up killed during the servers' install, with the README's recovery", async () => {
-    const next = writeStandinRelease(path.join(work, "release-v1.33.6"));
+    const next = writeStandinRelease(path.join(work, "release-v1.33.6"), { version: "v1.33.6+rke2r1" });
     cluster = { ...cluster, version: "v1.33.6+rke2r1", install: { mode: "airgap", artifactsDir: next } };
     writeStackConfig(cli.dir, STACK, cluster);
     const eventLog = path.join(work, "events-interrupted.jsonl");
@@ -427,6 +561,16 @@ describe("pulumi up over SSH on four test hosts", () => {
       ).toBe(`${h.name} ${tarball}`);
     const verification = pulumi(["stack", "output", "cisVerification"]).stdout;
     expect(verification).not.toMatch(/^FAIL /m);
+    // Each node's kubelet stand-in, restarted with the new release, reports it on its Node.
+    const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
+    expect(
+      await until("every Node at v1.33.6+rke2r1", 90, async () => {
+        const seen = await nodesSeen(kubeconfig);
+        return seen.filter((n) => n.includes(" v1.33.6+rke2r1 Ready=True")).length === 4
+          ? seen.length
+          : undefined;
+      }),
+    ).toBe(4);
   });
 
   it("keeps the token, the SSH key and the registry password out of state, output, process lists and host files", () => {

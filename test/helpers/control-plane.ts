@@ -1,7 +1,8 @@
 // A real Kubernetes control plane for the end-to-end suites, as a test host's first server runs it: the product's node
 // scripts harden and install the host (a throw-away root, helpers/standin-root.ts), and the RKE2 stand-in starts
-// etcd, kube-apiserver and kube-controller-manager built from Go modules (e2e/toolchain/build.sh etcd kube) with the
-// flags and files the rendered config.yaml gives, bound to the host's own address on loopback (127.0.1.N). The
+// etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (e2e/toolchain/build.sh etcd
+// kube kube-tools) with RKE2's flags and files and those the rendered config.yaml gives, bound to the host's own
+// address on loopback (127.0.1.N), and its kubelet stand-in registers the node. The
 // kubeconfig is read back with the product's own command and rewritten to the registration address, as `pulumi up`
 // does; its CA is verified on every request.
 import * as fs from "node:fs";
@@ -22,7 +23,26 @@ export const TOOLCHAIN_BIN = path.join(
   "bin",
 );
 
-export const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager"];
+export const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+/** Put on every test host: the RKE2 stand-in places kubectl where RKE2 does and starts its kubelet stand-in there. */
+export const HOST_TOOLS = ["kubectl"];
+export const BUILD_HINT = "run `bash e2e/toolchain/build.sh etcd kube kube-tools`";
+
+/** Links (or copies) the built binaries into a test root, where the RKE2 stand-in looks for them. */
+export function placeTools(root: string, names: string[]): void {
+  fs.mkdirSync(path.join(root, "opt/standin-control-plane/bin"), { recursive: true });
+  for (const b of names) {
+    if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b))) throw new Error(`${b} is not built: ${BUILD_HINT}`);
+    const target = path.join(root, "opt/standin-control-plane/bin", b);
+    const built = fs.realpathSync(path.join(TOOLCHAIN_BIN, b)); // the cache's bin/ holds symlinks
+    try {
+      fs.linkSync(built, target);
+    } catch {
+      fs.copyFileSync(built, target);
+    }
+    fs.chmodSync(target, 0o755);
+  }
+}
 
 export interface ControlPlane {
   spec: ClusterSpec;
@@ -135,9 +155,8 @@ export const firstServerConfig = (address: string, extra: Record<string, unknown
  * by the air-gapped stand-in release.
  */
 export async function startFirstServer(config: Record<string, unknown>): Promise<ControlPlane> {
-  for (const b of CONTROL_PLANE) {
-    if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b)))
-      throw new Error(`${b} is not built: run \`bash e2e/toolchain/build.sh etcd kube\``);
+  for (const b of [...CONTROL_PLANE, ...HOST_TOOLS]) {
+    if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b))) throw new Error(`${b} is not built: ${BUILD_HINT}`);
   }
   const release = writeStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "e2e-release-")));
   const spec = specOf(
@@ -156,17 +175,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
   const stop = () => stopRootProcesses(root);
   try {
     // The real control-plane binaries, where the RKE2 stand-in looks for them, and the host's own address.
-    fs.mkdirSync(path.join(root, "opt/standin-control-plane/bin"), { recursive: true });
-    for (const b of CONTROL_PLANE) {
-      const target = path.join(root, "opt/standin-control-plane/bin", b);
-      const built = fs.realpathSync(path.join(TOOLCHAIN_BIN, b)); // the cache's bin/ holds symlinks
-      try {
-        fs.linkSync(built, target);
-      } catch {
-        fs.copyFileSync(built, target);
-        fs.chmodSync(target, 0o755);
-      }
-    }
+    placeTools(root, [...CONTROL_PLANE, ...HOST_TOOLS]);
     fs.writeFileSync(path.join(root, "etc/standin-host-address"), `${facts[0].privateAddress}\n`);
 
     const bootstrapOn = (host: string, b: typeof node) => {

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { CONTROL_PLANE, TOOLCHAIN_BIN, until } from "./control-plane";
+import { CONTROL_PLANE, HOST_TOOLS, placeTools, until } from "./control-plane";
 import { makeRoot } from "./standin-root";
 import { REPO } from "./spec";
 
@@ -64,7 +64,7 @@ async function listening(address: string, port: number): Promise<boolean> {
 }
 
 /**
- * Makes a host: its root, sshd and accounts, `authorizedKey` allowed for root and for `user`, and (on the first
+ * Makes a host: its root, sshd and accounts, `authorizedKey` allowed for root and for `user`, kubectl and (on the first
  * server) the real control-plane binaries where the RKE2 stand-in looks for them. Starts its sshd bound to `address`.
  */
 export async function makeSshHost(
@@ -84,16 +84,9 @@ export async function makeSshHost(
   if (r.status !== 0) throw new Error(`add-sshd.sh failed for ${name}: ${r.stderr}`);
   // The RKE2 stand-in binds the control plane to this address (it stands in for the node's interface).
   fs.writeFileSync(path.join(root, "etc/standin-host-address"), `${address}\n`);
-  if (controlPlane) {
-    fs.mkdirSync(path.join(root, "opt/standin-control-plane/bin"), { recursive: true });
-    for (const b of CONTROL_PLANE) {
-      const built = path.join(TOOLCHAIN_BIN, b);
-      if (!fs.existsSync(built))
-        throw new Error(`${b} is not built: run \`bash e2e/toolchain/build.sh etcd kube\``);
-      fs.copyFileSync(fs.realpathSync(built), path.join(root, "opt/standin-control-plane/bin", b));
-      fs.chmodSync(path.join(root, "opt/standin-control-plane/bin", b), 0o755);
-    }
-  }
+  // kubectl on every host (the RKE2 stand-in puts it where RKE2 does and runs its kubelet stand-in), the control plane
+  // on the first server.
+  placeTools(root, controlPlane ? [...CONTROL_PLANE, ...HOST_TOOLS] : HOST_TOOLS);
   const sshdLog = path.join(logDir, `sshd-${name}.log`);
   const out = fs.openSync(sshdLog, "a");
   // -D: stay in the foreground (the test owns the process); -e: log to stderr, which goes to sshdLog.

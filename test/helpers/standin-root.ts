@@ -79,8 +79,12 @@ export function inRoot(root: string, argv: string[], input?: string): SpawnSyncR
 }
 
 /** Writes the stand-in release into `dir`: tarball, images archive and sha256sum-amd64.txt. With `fips`, its rke2 is
- * the FIPS build of the stand-in (the stand-in with the BoringCrypto symbol names appended). */
-export function writeStandinRelease(dir: string, opts: { fips?: boolean } = {}): string {
+ * the FIPS build of the stand-in (the stand-in with the BoringCrypto symbol names appended). `version` is the release
+ * its rke2 says it is (`rke2 --version`, and the kubelet version its Node reports); each version is a different
+ * tarball, as real releases are. */
+export function writeStandinRelease(dir: string, opts: { fips?: boolean; version?: string } = {}): string {
+  const version = opts.version ?? "v1.33.5+rke2r1";
+  const stamp = (script: string) => script.replace(/^version=.*$/m, `version=${version}`);
   fs.mkdirSync(dir, { recursive: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), "rke2-standin-bundle-"));
   fs.mkdirSync(path.join(stage, "bin"));
@@ -88,10 +92,16 @@ export function writeStandinRelease(dir: string, opts: { fips?: boolean } = {}):
   fs.mkdirSync(path.join(stage, "share/rke2"), { recursive: true });
   fs.writeFileSync(
     path.join(stage, "bin/rke2"),
-    fs.readFileSync(path.join(STANDINS, "rke2-standin.sh"), "utf8") +
+    stamp(fs.readFileSync(path.join(STANDINS, "rke2-standin.sh"), "utf8")) +
       (opts.fips ? fs.readFileSync(path.join(STANDINS, "rke2-fips-symbols.txt"), "utf8") : ""),
   );
   fs.chmodSync(path.join(stage, "bin/rke2"), 0o755);
+  // The kubelet stand-in the rke2 stand-in starts (RKE2 ships the kubelet in its release too).
+  fs.writeFileSync(
+    path.join(stage, "share/rke2/kubelet-standin.sh"),
+    stamp(fs.readFileSync(path.join(STANDINS, "kubelet-standin.sh"), "utf8")),
+    { mode: 0o755 },
+  );
   for (const role of ["server", "agent"]) {
     fs.writeFileSync(
       path.join(stage, `lib/systemd/system/rke2-${role}.service`),

@@ -28,6 +28,7 @@ describe("rendered scripts", () => {
     "test/hosts/make-root.sh",
     "test/standins/systemctl-standin.sh",
     "test/standins/rke2-standin.sh",
+    "test/standins/kubelet-standin.sh",
     "e2e/toolchain/build.sh",
     "policy/analyzer",
   ].map((f) => [f, path.join(__dirname, "../..", f)]);
