@@ -9,6 +9,8 @@ import type { NodeFile } from "../components/render/files";
 import { placeholderInputs } from "../components/render/inputs";
 import { podSecurityExemptions } from "../components/render/policy";
 import type { ClusterSpec } from "../components/spec/types";
+import { CATALOGUE } from "../components/spec/cis-catalogue";
+import { kubeBenchFor } from "../components/spec/version";
 import { ConfigError, loadStackFileSpec, PROJECT_DIR, stackFilePath } from "../stacks/config";
 
 /** Marks a folder as a render output, so a re-render may replace it and nothing else is ever overwritten. */
@@ -84,18 +86,35 @@ function fileTable(files: NodeFile[]): string {
 }
 
 function cisMarkdown(spec: ClusterSpec, bundle: Bundle): string {
-  const rows = bundle.controls.map(
-    (c) => `| ${c.id} | ${c.title} | ${c.means} | ${c.where.replace(/\|/g, "\\|")} |`,
-  );
+  const cell = (t: string) => t.replace(/\|/g, "\\|");
+  const row = (c: Bundle["controls"][number]) =>
+    `| ${c.id} | ${c.kubeBenchId} | ${cell(c.title)}${c.automated ? "" : " (Manual)"} | ${c.means}: ${cell(c.where)} | ${cell(c.verifiedBy)} |`;
+  const inBenchmark = bundle.controls.filter((c) => c.key === undefined || CATALOGUE[c.key].refs.length > 0);
+  const own = bundle.controls.filter((c) => c.key !== undefined && CATALOGUE[c.key].refs.length === 0);
+  const kb = kubeBenchFor(spec.version);
+  const header = [
+    `| ${spec.benchmark} | kube-bench ${kb} | control | satisfied by | verified by |`,
+    "|---|---|---|---|---|",
+  ];
   const exemptions = podSecurityExemptions(spec).map((e) => `- \`${e.namespace}\`: ${e.reason}`);
   return [
     `# CIS control map: ${spec.name}`,
     "",
-    `RKE2 ${spec.version.raw}, profile \`${spec.profile}\`; control IDs from the ${spec.benchmark} benchmark.`,
+    `RKE2 ${spec.version.raw}, profile \`${spec.profile}\`; control IDs from the ${spec.benchmark} benchmark, the ` +
+      `one Rancher's compliance operator runs for this release; the second column is the ID plain kube-bench's ` +
+      `auto-detected ${kb} gives the same control ("-": not in it). One row per control of ${spec.benchmark} ` +
+      `(${inBenchmark.filter((c) => c.automated).length} Automated, ${inBenchmark.filter((c) => !c.automated).length} Manual).`,
     "",
-    "| control | requirement | satisfied by | where |",
+    ...header,
+    ...inBenchmark.map(row),
+    "",
+    "## The product's own checks (not benchmark controls)",
+    "",
+    "| check | what | satisfied by | verified by |",
     "|---|---|---|---|",
-    ...rows,
+    ...own.map(
+      (c) => `| ${c.id} | ${cell(c.title)} | ${c.means}: ${cell(c.where)} | ${cell(c.verifiedBy)} |`,
+    ),
     "",
     "## Pod Security exemptions (reviewed)",
     "",

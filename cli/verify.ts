@@ -2,7 +2,7 @@
 // expectations and the audit log sample from the environment, checks every control against the API server and
 // prints one PASS/FAIL line per control. In `enforce` mode a failed control exits 1, which fails the `pulumi up`.
 import { clientFor, fetchAnswers } from "../components/hardening/api";
-import { formatResults, verifyControls, type Expectations } from "../components/hardening/verify";
+import { formatResults, summarize, verifyControls, type Expectations } from "../components/hardening/verify";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,12 +22,14 @@ async function main(): Promise<number> {
     string,
     string
   >;
+  // Each node's cis step output (plain: the step prints modes, owners and the checked flags, no secret).
+  answers.hostChecks = JSON.parse(process.env.HARDENED_RKE2_HOST_CHECKS ?? "{}") as Record<string, string>;
   const results = verifyControls(expect, answers);
-  process.stdout.write(`${formatResults(results)}\n`);
+  process.stdout.write(`${formatResults(results)}\n${summarize(expect.benchmark, results)}\n`);
   const failed = results.filter((r) => !r.pass);
   if (failed.length > 0 && mode === "enforce") {
     process.stderr.write(
-      `hardened-rke2: CIS controls failing: ${failed.map((r) => r.id).join(", ")} (verification: enforce)\n`,
+      `hardened-rke2: CIS controls failing: ${[...new Set(failed.map((r) => (r.node ? `${r.id} [${r.node}]` : r.id)))].join(", ")} (verification: enforce)\n`,
     );
     return 1;
   }

@@ -219,6 +219,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
               ),
             )
           : undefined,
+        hostChecks: pulumi.all(
+          Object.fromEntries(bootstraps.map((b, i) => [nodeSet.nodes[i].name, b.cisReport])),
+        ),
         projectDir: args.baseDir,
       },
       parent,

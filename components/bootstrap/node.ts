@@ -59,7 +59,8 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
       return pick(PATHS.nodeEnv, PATHS.artifactSums);
     case "start":
     case "ready":
-      // Everything RKE2 reads at start: a change to any of them needs a restart.
+    case "cis":
+      // Everything RKE2 reads at start: a change to any of them needs a restart (and a new CIS check after it).
       return files;
     default: {
       const never: never = step;
@@ -89,6 +90,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
   readonly rolled: command.remote.Command;
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
+  /** The `cis` step's output: the node's CIS host checks, one PASS/FAIL line per control, then a count line. */
+  readonly cisReport: pulumi.Output<string>;
   /** With `fips: true`: the FIPS module step's output, whose last line is the node's FIPS evidence. */
   readonly fipsEvidence?: pulumi.Output<string>;
 
@@ -190,7 +193,16 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     let previous: pulumi.Resource[] = [files];
     let last: command.remote.Command | undefined;
     let startTrigger: pulumi.Output<string> | undefined;
+    let rolled: command.remote.Command | undefined;
     const roll = { spec, node, host: args.rollHost, trigger: upgradeTrigger(spec) };
+    // Every (re)start is gated on the node's health; a drained node is uncordoned once it passed.
+    const gateAndUncordon = (after: pulumi.Resource[], restart: pulumi.Output<string> | undefined) => {
+      if (!restart) throw new Error(`node ${node.name} has no start step before its health gate`);
+      steps.gate = rollStep(name, "gate", { ...roll, trigger: restart }, { ...base, dependsOn: after });
+      const uncordon = rollStep(name, "uncordon", roll, { ...base, dependsOn: [steps.gate] });
+      steps.uncordon = uncordon;
+      return uncordon;
+    };
     for (const step of stepsFor(spec, node.role)) {
       const script = values.script(step);
       const trigger = values.trigger(step);
@@ -203,6 +215,12 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         previous = [steps.drain];
       }
       if (step === "start") startTrigger = trigger;
+      if (step === "cis") {
+        // The roll's gate and uncordon follow `ready`; the node's CIS host checks read it once it is schedulable
+        // again, while the next stage of the roll goes on (it waits for the uncordon, not for this report).
+        rolled = gateAndUncordon(previous, startTrigger);
+        previous = [rolled];
+      }
       const dependsOn = [
         ...previous,
         ...(step === "install" ? copies : []),
@@ -213,7 +231,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         {
           connection,
           create: runAsRoot(script.path),
-          update: CONNECTION_CHECK,
+          // The CIS check is read-only and its output is the node's report: it runs again rather than answer empty.
+          update: step === "cis" ? runAsRoot(script.path) : CONNECTION_CHECK,
           ...stepOptions,
           triggers: [trigger],
         },
@@ -223,13 +242,15 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       previous = [cmd];
       last = cmd;
     }
-    if (!last || !startTrigger) throw new Error(`node ${node.name} has no bootstrap or start step`);
-    this.ready = last;
-    // Every (re)start is gated on the node's health; a drained node is uncordoned once it passed.
-    const gate = rollStep(name, "gate", { ...roll, trigger: startTrigger }, { ...base, dependsOn: [last] });
-    this.rolled = rollStep(name, "uncordon", roll, { ...base, dependsOn: [gate] });
-    steps.gate = gate;
-    steps.uncordon = this.rolled;
+    if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
+    const ready = steps.ready;
+    const cis = steps.cis;
+    if (!(ready instanceof command.remote.Command) || !(cis instanceof command.remote.Command))
+      throw new Error(`node ${node.name} has no ready or cis step`);
+    // Readiness is the `ready` step: the next server joins after it, not after this node's CIS check.
+    this.ready = ready;
+    this.cisReport = cis.stdout;
+    this.rolled = rolled ?? gateAndUncordon([ready], startTrigger);
     this.steps = steps;
     const fipsModule = steps["fips-module"];
     if (fipsModule instanceof command.remote.Command) this.fipsEvidence = fipsModule.stdout;

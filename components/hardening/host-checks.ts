@@ -2,7 +2,7 @@
 // control-plane processes (from their command lines) and modes and owners of the files on disk. Pure: the facts are
 // gathered by cli/cis-check.ts on the node, or by a test from its own processes.
 import { parse } from "yaml";
-import { PATHS } from "../render/files";
+import { ROOT_ONLY_FILES } from "../render/cis-checks";
 import { cisId, cisMinimum, type ControlKey } from "../spec/cis-catalogue";
 import type { ClusterSpec } from "../spec/types";
 import type { ControlResult } from "./verify";
@@ -36,8 +36,7 @@ function secretsWriteProvider(config: string | undefined): string | undefined {
   }
 }
 
-/** The files this product writes that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
-export const ROOT_ONLY_FILES = [PATHS.config, PATHS.token, PATHS.auditPolicy, PATHS.podSecurity];
+export { ROOT_ONLY_FILES } from "../render/cis-checks";
 
 /** The value of `--flag=value` in a process's arguments. */
 export function flagValue(args: string[] | undefined, flag: string): string | undefined {

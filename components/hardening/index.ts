@@ -18,6 +18,8 @@ export interface ClusterHardeningArgs {
   auditSample?: (dependsOn: pulumi.Resource[], trigger: string) => pulumi.Output<string>;
   /** With `fips: true`: each node's FIPS module step output, by node name, which the verification reports. */
   fipsEvidence?: pulumi.Output<Record<string, string>>;
+  /** Each node's `cis` step output (its CIS host checks), by node name, which the verification reports by ID. */
+  hostChecks?: pulumi.Output<Record<string, string>>;
   /** Folder holding cli/verify.ts (the project folder). */
   projectDir: string;
   /** Whether to verify after applying (a local command running cli/verify.ts); on unless a harness turns it off. */
@@ -90,6 +92,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
     const auditLine = args.auditSample ? args.auditSample(applied, objectsDigest) : pulumi.output("");
     const expectations = JSON.stringify(expectationsOf(spec));
     const fipsEvidence = (args.fipsEvidence ?? pulumi.output({})).apply((e) => JSON.stringify(e));
+    const hostChecks = (args.hostChecks ?? pulumi.output({})).apply((e) => JSON.stringify(e));
     const verify = new command.local.Command(
       `${name}-verify`,
       {
@@ -101,10 +104,11 @@ export class ClusterHardening extends pulumi.ComponentResource {
           HARDENED_RKE2_VERIFY_MODE: spec.verification,
           HARDENED_RKE2_AUDIT_LINE: auditLine,
           HARDENED_RKE2_FIPS_EVIDENCE: fipsEvidence,
+          HARDENED_RKE2_HOST_CHECKS: hostChecks,
         },
-        // Re-verify whenever what is applied (or a node's FIPS evidence) changes; an unchanged stack is not
+        // Re-verify whenever what is applied (or a node's FIPS evidence or host checks) changes; an unchanged stack is not
         // re-checked on every up.
-        triggers: [objectsDigest, expectations, spec.verification, fipsEvidence],
+        triggers: [objectsDigest, expectations, spec.verification, fipsEvidence, hostChecks],
         // An update would otherwise put the previous report in the environment of the next run.
         addPreviousOutputInEnv: false,
       },

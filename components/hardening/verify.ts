@@ -1,7 +1,15 @@
 // Verification after deploy: given what the API server (and the first server's audit log) answered, decide control by
 // control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
 import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../render/kube";
-import { stableCisId, type ControlKey } from "../spec/cis-catalogue";
+import { cisCheckIds } from "../render/cis-checks";
+import {
+  BENCHMARK_CONTROLS,
+  CATALOGUE,
+  NOT_CHECKED,
+  stableCisId,
+  type ControlKey,
+} from "../spec/cis-catalogue";
+import type { Benchmark } from "../spec/version";
 import type { ClusterSpec } from "../spec/types";
 import { BUILTIN_NAMESPACES } from "../spec/constants";
 import { offlineFacts } from "../spec/plan";
@@ -22,6 +30,8 @@ export interface ClusterAnswers {
   admissionBindings: string[];
   /** With `fips: true`: each node's FIPS module step output (its evidence line), by node name. */
   fipsEvidence?: Record<string, string>;
+  /** Each node's `cis` step output (60-cis-check.sh: one PASS/FAIL line per control, then a count), by node name. */
+  hostChecks?: Record<string, string>;
 }
 
 /** What the stack expects, derived from the spec. */
@@ -33,6 +43,10 @@ export interface Expectations {
   networkPolicies: string[];
   /** Nodes whose FIPS evidence must show FIPS mode and the crypto module (`fips: true`); [] otherwise. */
   fipsNodes: string[];
+  /** The stack's benchmark: the IDs every result is named by. */
+  benchmark: Benchmark;
+  /** Each node and the control IDs its host checks must report (its rendered check table's). */
+  hostCheckNodes: { name: string; ids: string[] }[];
 }
 
 export function expectationsOf(spec: ClusterSpec): Expectations {
@@ -45,7 +59,40 @@ export function expectationsOf(spec: ClusterSpec): Expectations {
       .filter((o) => o.kind === "NetworkPolicy")
       .map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`),
     fipsNodes: spec.fips ? offlineFacts(spec).map((n) => n.name) : [],
+    benchmark: spec.benchmark,
+    hostCheckNodes: offlineFacts(spec).map((n) => ({ name: n.name, ids: cisCheckIds(spec, n.role) })),
   };
+}
+
+/** A benchmark control's title by its ID in `benchmark`; the product's own file check otherwise. */
+function titleOf(id: string, benchmark: Benchmark): string {
+  return BENCHMARK_CONTROLS.find((c) => c.ids[benchmark] === id)?.title ?? CATALOGUE.productFiles.title;
+}
+
+const HOST_LINE = /^(PASS|FAIL) (\S+) ?(.*)$/;
+
+/**
+ * One result per node and control its host checks must report, from that node's `cis` step output. A control the
+ * output leaves out, or a node without output, is a FAIL: the check did not run, so nothing shows it holds.
+ */
+export function hostCheckResults(expect: Expectations, reports: Record<string, string>): ControlResult[] {
+  return expect.hostCheckNodes.flatMap(({ name, ids }) => {
+    const seen = new Map<string, { pass: boolean; detail: string }>();
+    for (const line of (reports[name] ?? "").split("\n")) {
+      const m = HOST_LINE.exec(line.trim());
+      if (m) seen.set(m[2], { pass: m[1] === "PASS", detail: m[3] });
+    }
+    return ids.map((id) => {
+      const r = seen.get(id);
+      return {
+        id,
+        node: name,
+        title: titleOf(id, expect.benchmark),
+        pass: r?.pass ?? false,
+        detail: r?.detail ?? `no result from ${name}'s cis step`,
+      };
+    });
+  });
 }
 
 /** The evidence line 35-fips-module.sh prints last for a node in FIPS mode whose binary carries the module. */
@@ -73,8 +120,11 @@ export function fipsResults(nodes: string[], evidence: Record<string, string>): 
 }
 
 export interface ControlResult {
-  /** The catalogue key: the same control in CIS.md, the host checks and the policy pack. */
-  key: ControlKey;
+  /** The catalogue key where the product names the control in code (the in-cluster checks); absent for host checks,
+   * which are named by their benchmark ID alone. */
+  key?: ControlKey;
+  /** The node a host check ran on; absent for the in-cluster checks. */
+  node?: string;
   id: string;
   title: string;
   pass: boolean;
@@ -166,10 +216,37 @@ export function verifyControls(expect: Expectations, answers: ClusterAnswers): C
     detail: logs ? `last audit event at level ${level}` : "the audit log holds no event at Metadata or above",
   });
   results.push(...fipsResults(expect.fipsNodes, answers.fipsEvidence ?? {}));
+  results.push(...hostCheckResults(expect, answers.hostChecks ?? {}));
   return results;
+}
+
+/**
+ * The count line: how many of the benchmark's Automated controls are verified (checked, and PASS wherever checked),
+ * how many FAIL, and which are not checked (NOT_CHECKED says why, CIS.md too); then the other checks (Manual controls
+ * and the product's own).
+ */
+export function summarize(benchmark: Benchmark, results: ControlResult[]): string {
+  const automated = BENCHMARK_CONTROLS.filter((c) => c.automated && c.ids[benchmark] !== "-");
+  const byId = (id: string) => results.filter((r) => r.id === id);
+  const verified = automated.filter(
+    (c) => byId(c.ids[benchmark]).length > 0 && byId(c.ids[benchmark]).every((r) => r.pass),
+  );
+  const failed = automated.filter((c) => byId(c.ids[benchmark]).some((r) => !r.pass));
+  const unchecked = automated.filter((c) => byId(c.ids[benchmark]).length === 0);
+  const automatedIds = new Set(automated.map((c) => c.ids[benchmark]));
+  const others = results.filter((r) => !automatedIds.has(r.id));
+  const notChecked = unchecked.map((c) => c.ids[benchmark]);
+  const unexplained = unchecked.filter((c) => NOT_CHECKED[c.ids["rke2-cis-1.12"]] === undefined).length;
+  return (
+    `hardened-rke2: ${benchmark}: ${verified.length} of ${automated.length} automated checks verified, ` +
+    `${failed.length} FAIL, ${unchecked.length} not checkable on a node${notChecked.length ? ` (${notChecked.join(", ")}${unexplained ? ", unexplained" : ""})` : ""}; ` +
+    `${others.filter((r) => r.pass).length} of ${others.length} further checks PASS (manual controls, the product's own)`
+  );
 }
 
 /** One line per control, as the stack output and the failure message show them. */
 export function formatResults(results: ControlResult[]): string {
-  return results.map((r) => `${r.pass ? "PASS" : "FAIL"} ${r.id} ${r.title}: ${r.detail}`).join("\n");
+  return results
+    .map((r) => `${r.pass ? "PASS" : "FAIL"} ${r.id}${r.node ? ` [${r.node}]` : ""} ${r.title}: ${r.detail}`)
+    .join("\n");
 }

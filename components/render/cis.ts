@@ -1,32 +1,43 @@
-// CIS.md's control map: every control of the catalogue (components/spec/cis-catalogue.ts) the stack lists, by its ID
-// in the benchmark of the stack's RKE2 version, with how this stack satisfies it and where an auditor can see it.
-import { CATALOGUE, CONTROL_KEYS, cisId, type ControlKey, type Means } from "../spec/cis-catalogue";
+// CIS.md's control map: one row per control of the stack's benchmark (components/spec/cis-catalogue.ts), by its ID
+// there and the ID plain kube-bench's auto-detected benchmark gives the same control, with how this stack satisfies
+// it, where an auditor sees that, and what verifies it; then the product's own checks that are no benchmark control.
+import {
+  BENCHMARK_CONTROLS,
+  CATALOGUE,
+  CONTROL_KEYS,
+  HOST_AUDITS,
+  NOT_CHECKED,
+  checkedBy,
+  keyOf,
+  satisfiedBy,
+  type Audit,
+  type Checker,
+  type ControlKey,
+  type Means,
+} from "../spec/cis-catalogue";
 import { CNI_CHART, disabledCharts, ingressPorts, overriddenCharts, type AddonChart } from "../spec/addons";
 import type { ClusterSpec } from "../spec/types";
+import { kubeBenchFor, needsExplicitTokenExpirationFlag } from "../spec/version";
 import { addonManifestPath } from "./addons";
 import { PATHS } from "./files";
-import { TERMINATED_POD_GC_THRESHOLD } from "./rke2";
+import { KUBELET_ARGS, TERMINATED_POD_GC_THRESHOLD } from "./rke2";
 
 export type { Means } from "../spec/cis-catalogue";
 
 export interface ControlRow {
-  /** The catalogue key: the same control in every output. */
-  key: ControlKey;
+  /** The catalogue key, where the product names the control in code. */
+  key?: ControlKey;
+  /** Its ID in the stack's benchmark. */
   id: string;
+  /** Its ID in the benchmark plain kube-bench auto-detects ("-" where that benchmark lacks it). */
+  kubeBenchId: string;
   title: string;
+  /** Automated in the stack's benchmark (kube-bench scores it), or Manual; false for the product's own checks. */
+  automated: boolean;
   means: Means;
   where: string;
+  verifiedBy: string;
 }
-
-type Listed = Exclude<
-  ControlKey,
-  | "productFiles"
-  | "protectKernelDefaults"
-  | "podSecurityLabels"
-  | "privilegedContainers"
-  | "rootContainers"
-  | "fips"
->;
 
 /** What the add-on overrides change in the kube-system exceptions (empty when the stack overrides nothing there). */
 function addonPolicyNotes(spec: ClusterSpec, overridden: AddonChart[]): string {
@@ -46,37 +57,37 @@ function addonPolicyNotes(spec: ClusterSpec, overridden: AddonChart[]): string {
 }
 
 /** Where in this stack's render an auditor sees each listed control. */
-function whereOf(spec: ClusterSpec): Record<Listed, string> {
+function whereOf(spec: ClusterSpec): Record<ControlKey, string> {
   const apiArgs = `${PATHS.config} (kube-apiserver-arg)`;
   const overridden = overriddenCharts(spec.addons).map((o) => o.chart);
   return {
-    podManifests: "/var/lib/rancher/rke2/agent/pod-manifests/*.yaml",
-    etcdDataDirMode: "/var/lib/rancher/rke2/server/db/etcd",
     etcdDataDirOwner: `${PATHS.scriptsDir}/20-etcd-user.sh (etcd user and group; RKE2 then chowns the data dir)`,
-    credentialKubeconfigs:
-      "/var/lib/rancher/rke2/server/cred/*.kubeconfig; admin kubeconfig mode 0600 via write-kubeconfig-mode",
-    pki: "/var/lib/rancher/rke2/server/tls",
+    credentialKubeconfigs: `${PATHS.config}: write-kubeconfig-mode: "0600" (server/cred/admin.kubeconfig)`,
     auditLogPath: `${apiArgs}: audit-log-path=${spec.audit.logPath}`,
     auditLogMaxAge: `${apiArgs}: audit-log-maxage=${spec.audit.maxAge}`,
     auditLogMaxBackup: `${apiArgs}: audit-log-maxbackup=${spec.audit.maxBackup}`,
     auditLogMaxSize: `${apiArgs}: audit-log-maxsize=${spec.audit.maxSize}`,
     encryption: `${PATHS.config}: secrets-encryption: true (RKE2 writes server/cred/encryption-config.json, aescbc)`,
+    tokenExpiration: needsExplicitTokenExpirationFlag(spec.version)
+      ? `${apiArgs}: service-account-extend-token-expiration=false`
+      : "RKE2 sets --service-account-extend-token-expiration=false itself under the CIS profile from this release",
     terminatedPodGc: `${PATHS.config} (kube-controller-manager-arg): terminated-pod-gc-threshold=${TERMINATED_POD_GC_THRESHOLD}`,
-    etcdTls: "/var/lib/rancher/rke2/server/db/etcd/config",
     auditPolicy:
       spec.audit.policyFile !== undefined
         ? `${PATHS.auditPolicy} (the operator's ${spec.audit.policyFile})`
         : `${PATHS.auditPolicy} (Metadata or above for every request)`,
     auditPolicyCoverage: `${PATHS.auditPolicy}: secrets and tokens at Metadata, RBAC and exec at Request`,
-    kubeletFiles: "/var/lib/rancher/rke2/agent/{kubelet,kubeproxy}.kubeconfig, client-ca.crt",
-    kubeletFlags: "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d/00-rke2-defaults.conf",
+    kubeletCiphers: `${PATHS.config} (kubelet-arg, servers and agents): ${KUBELET_ARGS.join(" ")}`,
     kernelParameters: `${PATHS.sysctl}, applied by ${PATHS.scriptsDir}/10-sysctl.sh`,
-    rbac: "review the RoleBindings your workloads add; the stack grants none",
     defaultServiceAccounts: spec.admissionGuard.enabled
       ? "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace; manifests/admission.yaml: other namespaces refuse pods mounting the default SA's token"
       : "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace",
     policyControl: `${PATHS.podSecurity}: enforce restricted cluster-wide`,
+    podSecurityLabels:
+      "manifests/namespaces.yaml: pod-security.kubernetes.io/enforce on every managed namespace",
     restrictedPods: `${PATHS.podSecurity} (restricted) and managed namespaces' pod-security labels; exemptions in CIS.md below`,
+    privilegedContainers: `${PATHS.podSecurity} (restricted refuses privileged pods); exemptions in CIS.md below`,
+    rootContainers: `${PATHS.podSecurity} (restricted requires runAsNonRoot); exemptions in CIS.md below`,
     cniNetworkPolicy:
       `${PATHS.config}: cni: ${spec.cni}` +
       (overridden.includes(CNI_CHART[spec.cni])
@@ -85,18 +96,86 @@ function whereOf(spec: ClusterSpec): Record<Listed, string> {
     namespaceNetworkPolicies:
       "manifests/networkpolicies.yaml: every built-in and managed namespace; namespaces created outside the stack are the operator's (add them to the stack)" +
       addonPolicyNotes(spec, overridden),
-    secretsAsFiles: "workload manifests",
     namespaceBoundaries: "manifests/namespaces.yaml: managed namespaces with their own policies",
+    productFiles: `${PATHS.config}, ${PATHS.token}, ${PATHS.auditPolicy}, ${PATHS.podSecurity}: 0600 root:root`,
+    protectKernelDefaults: `${PATHS.config}: protect-kernel-defaults: true`,
+    fips: spec.fips ? "fips: true: the FIPS kernel and module steps" : "fips: false (not checked)",
   };
+}
+
+/** What an audit reads, for the `where` of a control RKE2's profile satisfies. */
+function describe(a: Audit): string {
+  const expect = (op: string, value?: string) =>
+    op === "set"
+      ? "set"
+      : op === "unset"
+        ? "not set"
+        : `${op.replace("|unset", " (or unset)")} ${value ?? ""}`.trim();
+  switch (a.kind) {
+    case "mode":
+      return `${a.path} mode ${a.max} or stricter`;
+    case "owner":
+      return `${a.path} owned by ${a.owner}`;
+    case "flag":
+      return `${a.process} --${a.flag} ${expect(a.op, a.value)}`;
+    case "kubelet":
+      return `kubelet ${a.flag ? `--${a.flag} or ` : ""}${a.key} ${expect(a.op, a.value)}`;
+    case "etcd":
+      return `etcd config ${a.key} ${expect(a.op, a.value)}`;
+    case "encryption":
+      return `encryption config: Secrets written with one of ${a.allowed}`;
+  }
+}
+
+const CHECKER_TEXT: Record<Checker, string> = {
+  "host check": "host check (<node>-cis step)",
+  verification: "in-cluster verification",
+  schema: "config schema",
+  policy: "policy pack",
+};
+
+function verifiedText(checkers: readonly Checker[], automated: boolean): string {
+  if (checkers.length === 0) return automated ? "not verified" : "operator review (manual)";
+  return [...new Set(checkers)].map((c) => CHECKER_TEXT[c]).join("; ");
 }
 
 export function controlMap(spec: ClusterSpec): ControlRow[] {
   const where = whereOf(spec);
-  return CONTROL_KEYS.filter((key): key is Listed => CATALOGUE[key].listed).map((key) => ({
+  const kb = kubeBenchFor(spec.version);
+  const benchmarkRows = BENCHMARK_CONTROLS.filter((c) => c.ids[spec.benchmark] !== "-").map((c) => {
+    const id112 = c.ids["rke2-cis-1.12"];
+    const key = keyOf(id112);
+    const means = satisfiedBy(c);
+    const audits = HOST_AUDITS[id112] ?? [];
+    return {
+      ...(key ? { key } : {}),
+      id: c.ids[spec.benchmark],
+      kubeBenchId: c.ids[kb],
+      title: c.title,
+      automated: c.automated,
+      means,
+      where: key
+        ? where[key]
+        : NOT_CHECKED[id112] !== undefined
+          ? "RKE2's own way of running the component"
+          : means === "RKE2 profile"
+            ? audits.map(describe).join("; ")
+            : "left to the operator's review",
+      verifiedBy:
+        NOT_CHECKED[id112] !== undefined
+          ? `not checked: ${NOT_CHECKED[id112]}`
+          : verifiedText(checkedBy(c), c.automated),
+    };
+  });
+  const own = CONTROL_KEYS.filter((k) => CATALOGUE[k].refs.length === 0).map((key) => ({
     key,
-    id: cisId(key, spec.benchmark),
+    id: CATALOGUE[key].ids[spec.benchmark],
+    kubeBenchId: CATALOGUE[key].ids[kb],
     title: CATALOGUE[key].title,
+    automated: false,
     means: CATALOGUE[key].satisfiedBy,
     where: where[key],
+    verifiedBy: verifiedText(CATALOGUE[key].checkedBy, false),
   }));
+  return [...benchmarkRows, ...own];
 }

@@ -45,6 +45,7 @@ export const PATHS = {
   nodeEnv: `${STATE_DIR}/node.env`,
   artifactSums: `${STATE_DIR}/artifacts.sha256`,
   artifactsDir: `${STATE_DIR}/artifacts`,
+  cisChecks: `${STATE_DIR}/cis-checks.tsv`,
   scriptsDir: `${STATE_DIR}/bin`,
 } as const;
 

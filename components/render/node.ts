@@ -6,6 +6,7 @@ import type { ClusterSpec } from "../spec/types";
 import { PATHS, rootFile, type NodeFile, type NodeScript } from "./files";
 import type { RenderInputs } from "./inputs";
 import { renderAddonManifests } from "./addons";
+import { renderCisChecks } from "./cis-checks";
 import { renderPolicyFiles } from "./policy";
 import { renderRegistries } from "./registries";
 import { renderNodeEnv, renderRke2Files } from "./rke2";
@@ -45,6 +46,8 @@ export const SCRIPT_STEPS = [
   { step: "fips-module", file: "35-fips-module.sh", servers: false, beforeStart: false, fips: true },
   { step: "start", file: "40-start.sh", servers: false, beforeStart: false, fips: false },
   { step: "ready", file: "50-wait-ready.sh", servers: false, beforeStart: false, fips: false },
+  // The CIS host checks, read-only, once the node runs (its output feeds the stack's cisVerification).
+  { step: "cis", file: "60-cis-check.sh", servers: false, beforeStart: false, fips: false },
 ] as const;
 
 export type Step = (typeof SCRIPT_STEPS)[number]["step"];
@@ -112,6 +115,7 @@ export function renderNode(
     ...(node.role === "server" ? renderAddonManifests(spec) : []),
     renderNodeEnv(spec, node),
     ...renderArtifactSums(spec),
+    renderCisChecks(spec, node),
   ];
   return { node, files, scripts: renderScripts(spec, node) };
 }

@@ -2,6 +2,7 @@
 // S3 credentials drop-in and the node env file the static scripts read.
 import { disabledCharts } from "../spec/addons";
 import type { ClusterSpec } from "../spec/types";
+import { KUBELET_CIPHER_SUITES } from "../spec/cis-catalogue";
 import { needsExplicitTokenExpirationFlag } from "../spec/version";
 import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
 import type { RenderInputs } from "./inputs";
@@ -9,6 +10,13 @@ import type { NodeFacts } from "../spec/plan";
 
 /** RKE2's own default for kube-controller-manager, spelled out so the rendered file shows CIS 1.3.1 is met. */
 export const TERMINATED_POD_GC_THRESHOLD = 1000;
+
+/**
+ * The `kubelet-arg` list of every node: only strong TLS cipher suites (CIS 4.2.12: Manual in rke2-cis-1.12, Automated
+ * and scored in kube-bench's rke2-cis-1.8). RKE2 leaves the kubelet's suites at Go's defaults; its self-assessment
+ * guides have the operator add exactly this flag.
+ */
+export const KUBELET_ARGS: readonly string[] = [`tls-cipher-suites=${KUBELET_CIPHER_SUITES.join(",")}`];
 
 /** The `kube-apiserver-arg` list: audit log flags (CIS 1.2.16–1.2.19 in CIS 1.9+) and version-specific flags. */
 export function apiServerArgs(spec: ClusterSpec): string[] {
@@ -48,6 +56,7 @@ export function rke2Config(
   if (node.taints.length > 0) c["node-taint"] = node.taints;
   c["selinux"] = spec.selinux;
   if (spec.registries.disableDefaultEndpoint) c["disable-default-registry-endpoint"] = true;
+  c["kubelet-arg"] = [...KUBELET_ARGS];
   if (node.role === "agent") return c;
 
   c["cni"] = spec.cni;

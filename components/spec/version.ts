@@ -62,17 +62,30 @@ export function defaultProfile(v: Rke2Version): Profile | undefined {
   return accepted[accepted.length - 1];
 }
 
-/** The CIS benchmark whose control IDs apply to a release (kube-bench's auto-detection and RKE2's
- * self-assessment guides: 1.25 → rke2-cis-1.7, 1.26 → rke2-cis-1.8, then CIS 1.9–1.12). */
-export type Benchmark = "rke2-cis-1.7" | "rke2-cis-1.8" | "cis-1.9" | "cis-1.10" | "cis-1.11" | "cis-1.12";
+/**
+ * The benchmark an auditor runs against a release: the one Rancher's compliance operator (the successor of the CIS
+ * operator) picks for its Kubernetes minor, from rancher/security-scan's package/cfg (rancher/compliance-operator
+ * chart/templates/benchmark-rke2-cis-*.yaml: rke2-cis-1.9 for v1.27, 1.10 for v1.28, 1.11 for v1.29–v1.31, 1.12
+ * from v1.32). The operator has no RKE2 benchmark for v1.25/v1.26: there it is kube-bench's own (kubeBenchFor).
+ */
+export type Benchmark =
+  "rke2-cis-1.7" | "rke2-cis-1.8" | "rke2-cis-1.9" | "rke2-cis-1.10" | "rke2-cis-1.11" | "rke2-cis-1.12";
 
 export function benchmarkFor(v: Rke2Version): Benchmark {
-  if (v.minor <= 25) return "rke2-cis-1.7";
-  if (v.minor === 26) return "rke2-cis-1.8";
-  if (v.minor === 27) return "cis-1.9";
-  if (v.minor === 28) return "cis-1.10";
-  if (v.minor <= 32) return "cis-1.11";
-  return "cis-1.12";
+  if (v.minor <= 26) return kubeBenchFor(v);
+  if (v.minor === 27) return "rke2-cis-1.9";
+  if (v.minor === 28) return "rke2-cis-1.10";
+  if (v.minor <= 31) return "rke2-cis-1.11";
+  return "rke2-cis-1.12";
+}
+
+/**
+ * The benchmark plain kube-bench auto-detects for a release (aquasecurity/kube-bench cmd/util.go rke2Benchmark):
+ * rke2-cis-1.7 for v1.25 and rke2-cis-1.8 for every later line; its files stop there and number several controls
+ * differently (the audit log path is 1.2.17 in rke2-cis-1.8, 1.2.16 in rke2-cis-1.12).
+ */
+export function kubeBenchFor(v: Rke2Version): Benchmark {
+  return v.minor <= 25 ? "rke2-cis-1.7" : "rke2-cis-1.8";
 }
 
 /** First patch per minor line where RKE2 adds `--service-account-extend-token-expiration=false` itself in CIS

@@ -314,9 +314,14 @@ describe("pulumi up over SSH on four test hosts", () => {
     );
     expect((np.json as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(3);
     const verification = pulumi(["stack", "output", "cisVerification"]).stdout.trim();
+    // The verification by control ID (and node, for the host checks), as `npm run e2e` shows it.
+    process.stdout.write(`cisVerification:\n${verification}\n`);
     const lines = verification.split("\n").filter((l) => /^(PASS|FAIL) /.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines.filter((l) => !l.startsWith("PASS "))).toEqual([]);
+    // Every node reported its host checks: one line per control of its table.
+    for (const [name] of HOSTS) expect(lines.some((l) => l.includes(` [${name}] `))).toBe(true);
+    expect(verification).toMatch(/automated checks verified, 0 FAIL/);
   });
 
   it("runs RKE2's command lines and files on the first server, and every node's kubelet stand-in registers its Node", async () => {

@@ -7,7 +7,8 @@ export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The bootstrap steps of a node in order; etcd-user only on servers; with FIPS, the kernel check before the install
- * and the module check after it; the roll's drain before the install, its health gate and uncordon after ready. */
+ * and the module check after it; the roll's drain before the install, its health gate and uncordon after ready; the
+ * CIS host checks last. */
 export function stepsOf(node: string, role: "server" | "agent", fips = false): string[] {
   const steps = [
     "files",
@@ -21,6 +22,7 @@ export function stepsOf(node: string, role: "server" | "agent", fips = false): s
     "ready",
     "gate",
     "uncordon",
+    "cis",
   ];
   return steps.map((s) => `${node}-${s}`);
 }
@@ -86,13 +88,15 @@ export async function checkCommon(
     expect(`${c.name} addPreviousOutputInEnv: ${c.inputs.addPreviousOutputInEnv}`).toBe(
       `${c.name} addPreviousOutputInEnv: false`,
     );
-    const update = c.name.endsWith("-audit-sample")
-      ? unwrap(c.inputs.create)
-      : c.name.endsWith("-kubeconfig")
-        ? READ_KUBECONFIG
-        : c.name.endsWith("-files")
-          ? DRAIN_STDIN
-          : CONNECTION_CHECK;
+    // The audit sample and the CIS host checks are read again: their output is the verification's evidence.
+    const update =
+      c.name.endsWith("-audit-sample") || c.name.endsWith("-cis")
+        ? unwrap(c.inputs.create)
+        : c.name.endsWith("-kubeconfig")
+          ? READ_KUBECONFIG
+          : c.name.endsWith("-files")
+            ? DRAIN_STDIN
+            : CONNECTION_CHECK;
     expect(`${c.name} update: ${c.inputs.update}`).toBe(`${c.name} update: ${update}`);
   }
   const kube = run.ofType(COMMAND).find((c) => c.name.endsWith("-kubeconfig")) as Recorded;

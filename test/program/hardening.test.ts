@@ -91,7 +91,18 @@ describe("in-cluster hardening (dev stack)", () => {
         .sort(),
       // dev does not ask for FIPS: no node owes a FIPS line.
       fipsNodes: [],
+      benchmark: "rke2-cis-1.12",
+      // Each node owes one host-check line per control of its table: 83 on the server, 20 on the agent.
+      hostCheckNodes: [
+        { name: "server-0", ids: expect.arrayContaining(["1.1.1", "1.2.16", "2.1", "4.2.12", "1.1.x"]) },
+        { name: "workers-0", ids: expect.arrayContaining(["4.1.5", "4.2.12", "1.1.x"]) },
+      ],
     });
+    expect(expected.hostCheckNodes.map((n: { ids: string[] }) => n.ids.length)).toEqual([83, 20]);
+    // The host checks reach the verification from each node's cis step.
+    expect(
+      Object.keys(JSON.parse(unwrap(v.inputs.environment).HARDENED_RKE2_HOST_CHECKS ?? "{}")).sort(),
+    ).toEqual(["server-0", "workers-0"]);
     expect(unwrap(v.inputs.environment).HARDENED_RKE2_FIPS_EVIDENCE).toBe("{}");
     expect(unwrap(v.inputs.environment).HARDENED_RKE2_VERIFY_MODE).toBe("enforce");
     expect(v.dependsOn).toEqual(expect.arrayContaining(k8sTypes(run).map((r) => r.name)));

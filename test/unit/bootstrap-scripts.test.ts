@@ -50,6 +50,7 @@ describe("bootstrap scripts on a server, twice", () => {
       "install:0",
       "start:0",
       "ready:0",
+      "cis:0",
     ]);
   });
 
@@ -137,6 +138,7 @@ describe("bootstrap scripts on an agent", () => {
       "install:0",
       "start:0",
       "ready:0",
+      "cis:0",
     ]);
     expect(read(root, "etc/passwd")).not.toContain("etcd:");
     expect(read(root, "var/log/rke2-standin.log")).toContain(
@@ -250,6 +252,7 @@ describe("FIPS (fips: true): the kernel checked before the install, the binary's
       "fips-module:0",
       "start:0",
       "ready:0",
+      "cis:0",
     ]);
     const module = first.find((r) => r.step === "fips-module")?.out ?? "";
     expect(module).toBe(
@@ -282,6 +285,7 @@ describe("FIPS (fips: true): the kernel checked before the install, the binary's
       "install",
       "start",
       "ready",
+      "cis",
     ]);
   });
 });

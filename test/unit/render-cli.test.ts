@@ -32,7 +32,7 @@ describe("render command", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(
-      `rendered 2 nodes, 19 node files, 22 Kubernetes objects, 25 CIS controls mapped -> ${out}\n`,
+      `rendered 2 nodes, 23 node files, 22 Kubernetes objects, 136 CIS controls mapped -> ${out}\n`,
     );
     expect(fs.existsSync(path.join(out, "CIS.md"))).toBe(true);
   });

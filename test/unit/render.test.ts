@@ -105,6 +105,10 @@ describe("RKE2 config.yaml", () => {
       "token-file": "/etc/rancher/rke2/cluster-token",
       "node-name": "s1",
       selinux: false,
+      // CIS 4.2.12: the six suites rke2-cis-1.12 (and kube-bench's rke2-cis-1.8) accept, on every node.
+      "kubelet-arg": [
+        "tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      ],
       cni: "canal",
       "cluster-cidr": "10.42.0.0/16",
       "service-cidr": "10.43.0.0/16",
@@ -142,6 +146,10 @@ describe("RKE2 config.yaml", () => {
       "node-name": "a1",
       "node-label": ["pool=a"],
       selinux: false,
+      // CIS 4.2.12: the six suites rke2-cis-1.12 (and kube-bench's rke2-cis-1.8) accept, on every node.
+      "kubelet-arg": [
+        "tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      ],
     });
   });
 
@@ -263,8 +271,15 @@ describe("node bundle", () => {
   const agent = renderNode(s, facts[3], reg, planted);
 
   it("gives servers the policy files and the etcd user step, agents neither", () => {
-    expect(server.scripts.map((x) => x.step)).toEqual(["sysctl", "etcd-user", "install", "start", "ready"]);
-    expect(agent.scripts.map((x) => x.step)).toEqual(["sysctl", "install", "start", "ready"]);
+    expect(server.scripts.map((x) => x.step)).toEqual([
+      "sysctl",
+      "etcd-user",
+      "install",
+      "start",
+      "ready",
+      "cis",
+    ]);
+    expect(agent.scripts.map((x) => x.step)).toEqual(["sysctl", "install", "start", "ready", "cis"]);
     expect(server.files.map((f) => f.path)).toEqual(
       expect.arrayContaining([PATHS.auditPolicy, PATHS.podSecurity]),
     );

@@ -334,7 +334,7 @@ describe("valid configs", () => {
   it("derive the profile and benchmark from the version and apply the documented defaults", () => {
     const s = spec(existingConfig());
     expect(s.profile).toBe("cis");
-    expect(s.benchmark).toBe("cis-1.12");
+    expect(s.benchmark).toBe("rke2-cis-1.12");
     expect(s.cni).toBe("canal");
     expect([s.clusterCidr, s.serviceCidr]).toEqual(["10.42.0.0/16", "10.43.0.0/16"]);
     expect(s.audit).toEqual({

@@ -1,11 +1,15 @@
 // The verification logic against recorded API answers: a cluster where every control holds, and one answer broken
 // at a time. It cannot prove the answers a real API server gives look like these: the end-to-end run does.
 import {
+  expectationsOf,
+  hostCheckResults,
+  summarize,
   verifyControls,
   formatResults,
   type ClusterAnswers,
   type Expectations,
 } from "../../components/hardening/verify";
+import { existingConfig, spec as specOf } from "../helpers/spec";
 
 const expectations: Expectations = {
   managedNamespaces: ["shop"],
@@ -13,6 +17,8 @@ const expectations: Expectations = {
   guardExempt: ["kube-system", "default", "kube-public", "kube-node-lease", "shop"],
   networkPolicies: ["shop/hardened-rke2-default-deny", "kube-system/hardened-rke2-default-deny"],
   fipsNodes: [],
+  benchmark: "rke2-cis-1.12",
+  hostCheckNodes: [],
 };
 
 function healthy(): ClusterAnswers {
@@ -141,5 +147,46 @@ describe("the FIPS lines (fips: true)", () => {
 
   it("adds no FIPS line when the stack does not ask for FIPS", () => {
     expect(verdicts({ ...healthy(), fipsEvidence: { s1: evidence("s1") } })).toHaveLength(4);
+  });
+});
+
+describe("host checks in the verification (each node's cis step output)", () => {
+  const s = specOf(existingConfig());
+  const expect1 = expectationsOf(s);
+  const nodes = expect1.hostCheckNodes;
+  const allPass = (ids: string[]) =>
+    `${ids.map((id) => `PASS ${id} checked`).join("\n")}\nhardened-rke2: cis: ${ids.length} host checks, ${ids.length} PASS, 0 FAIL\n`;
+  const reports = () => Object.fromEntries(nodes.map((n) => [n.name, allPass(n.ids)]));
+
+  it("lists PASS by control ID and node, and counts the benchmark's automated checks verified", () => {
+    const results = hostCheckResults(expect1, reports());
+    expect(results.every((r) => r.pass)).toBe(true);
+    expect(results.length).toBe(nodes.reduce((n, x) => n + x.ids.length, 0));
+    const server = nodes.find((n) => n.ids.includes("1.2.16"));
+    expect(formatResults(results.filter((r) => r.id === "1.2.16" && r.node === server?.name))).toBe(
+      `PASS 1.2.16 [${server?.name}] --audit-log-path argument is set: checked`,
+    );
+    // With the in-cluster checks: 78 automated in rke2-cis-1.12, 4 not checkable on a node (CIS.md says why).
+    const all = verifyControls(expect1, { ...healthy(), hostChecks: reports() });
+    expect(summarize("rke2-cis-1.12", all)).toMatch(
+      /^hardened-rke2: rke2-cis-1\.12: 74 of 78 automated checks verified, 0 FAIL, 4 not checkable on a node \(1\.2\.20, 4\.1\.1, 4\.1\.2, 4\.2\.7\); \d+ of \d+ further checks PASS/,
+    );
+  });
+
+  it("fails a control a node reports FAIL, one it leaves out, and every control of a node without output", () => {
+    const r = reports();
+    const [first, second] = nodes;
+    r[first.name] = r[first.name]
+      .replace("PASS 1.2.17 checked", "FAIL 1.2.17 kube-apiserver --audit-log-maxage=7")
+      .replace(/PASS 4\.2\.12 checked\n/, "");
+    delete r[second.name];
+    const failed = hostCheckResults(expect1, r).filter((x) => !x.pass);
+    expect(failed.filter((x) => x.node === first.name).map((x) => `${x.id}: ${x.detail}`)).toEqual([
+      "1.2.17: kube-apiserver --audit-log-maxage=7",
+      `4.2.12: no result from ${first.name}'s cis step`,
+    ]);
+    expect(failed.filter((x) => x.node === second.name).length).toBe(second.ids.length);
+    const all = verifyControls(expect1, { ...healthy(), hostChecks: r });
+    expect(summarize("rke2-cis-1.12", all)).toMatch(/automated checks verified, [1-9]\d* FAIL/);
   });
 });

@@ -3,6 +3,7 @@
 import {
   acceptedProfiles,
   benchmarkFor,
+  kubeBenchFor,
   defaultProfile,
   needsExplicitTokenExpirationFlag,
   parseRke2Version,
@@ -72,14 +73,24 @@ describe("benchmarkFor", () => {
   it.each([
     ["v1.25.16+rke2r1", "rke2-cis-1.7"],
     ["v1.26.15+rke2r1", "rke2-cis-1.8"],
-    ["v1.27.16+rke2r1", "cis-1.9"],
-    ["v1.28.15+rke2r1", "cis-1.10"],
-    ["v1.29.15+rke2r1", "cis-1.11"],
-    ["v1.32.9+rke2r1", "cis-1.11"],
-    ["v1.33.5+rke2r1", "cis-1.12"],
-    ["v1.36.0+rke2r1", "cis-1.12"],
+    ["v1.27.16+rke2r1", "rke2-cis-1.9"],
+    ["v1.28.15+rke2r1", "rke2-cis-1.10"],
+    ["v1.29.15+rke2r1", "rke2-cis-1.11"],
+    ["v1.31.13+rke2r1", "rke2-cis-1.11"],
+    // The compliance operator's rke2-cis-1.12 starts at v1.32 (benchmark-rke2-cis-1.12.yaml minKubernetesVersion).
+    ["v1.32.9+rke2r1", "rke2-cis-1.12"],
+    ["v1.33.5+rke2r1", "rke2-cis-1.12"],
+    ["v1.36.0+rke2r1", "rke2-cis-1.12"],
   ])("%s maps to %s", (raw, benchmark) => {
     expect(benchmarkFor(v(raw))).toBe(benchmark);
+  });
+
+  it.each([
+    ["v1.25.16+rke2r1", "rke2-cis-1.7"],
+    ["v1.26.15+rke2r1", "rke2-cis-1.8"],
+    ["v1.33.5+rke2r1", "rke2-cis-1.8"],
+  ])("plain kube-bench auto-detects %s as %s", (raw, benchmark) => {
+    expect(kubeBenchFor(v(raw))).toBe(benchmark);
   });
 });
 

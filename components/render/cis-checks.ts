@@ -1,0 +1,92 @@
+// The node's CIS host-check table: one line per audit the `cis` step (scripts/60-cis-check.sh) makes on this node,
+// under the control's ID in the stack's benchmark. Rendered from the catalogue's HOST_AUDITS, so the checks, CIS.md
+// and the verification name the same controls; the script itself is static and only interprets the table.
+// Servers run every target of the benchmark (master, etcd, control plane, node, and the one policies control with a
+// host side, 5.2.1); agents run the node target, as kube-bench's node scan does.
+import {
+  BENCHMARK_CONTROLS,
+  HOST_AUDITS,
+  cisId,
+  type Audit,
+  type BenchmarkControl,
+} from "../spec/cis-catalogue";
+import type { NodeFacts } from "../spec/plan";
+import type { ClusterSpec } from "../spec/types";
+import { GENERATED_HEADER, PATHS, rootFile, type NodeFile } from "./files";
+
+/** The product's own files that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
+export const ROOT_ONLY_FILES: readonly string[] = [
+  PATHS.config,
+  PATHS.token,
+  PATHS.auditPolicy,
+  PATHS.podSecurity,
+];
+
+/** One table line: ID, kind, then the audit's fields (tabs never occur in them). */
+function line(id: string, a: Audit): string {
+  const fields = ((): string[] => {
+    switch (a.kind) {
+      case "mode":
+        return [a.path, a.max, a.optional ? "optional" : "required"];
+      case "owner":
+        return [a.path, a.owner, a.optional ? "optional" : "required"];
+      case "flag":
+        return [a.process, a.flag, a.op, a.value ?? ""];
+      case "kubelet":
+        // "-": no flag (a tab-separated read would merge an empty field into the next).
+        return [a.flag || "-", a.key, a.op, a.value ?? ""];
+      case "etcd":
+        return [a.key, a.op, a.value ?? ""];
+      case "encryption":
+        return [a.allowed];
+    }
+  })();
+  const text = [id, a.kind, ...fields].join("\t");
+  if (/[\n]/.test(text) || text.split("\t").length !== 2 + fields.length)
+    throw new Error(`bad CIS audit ${text}`);
+  return text;
+}
+
+/** Whether a node of this role runs the control's audit. */
+function runsOn(c: BenchmarkControl, role: NodeFacts["role"]): boolean {
+  return role === "server" || c.target === "node";
+}
+
+/** The product's root-only files a node of this role holds: the policy files are written on servers only. */
+export function rootOnlyFilesOf(role: NodeFacts["role"]): readonly string[] {
+  return role === "server" ? ROOT_ONLY_FILES : [PATHS.config, PATHS.token];
+}
+
+/** The table's lines for one node: its benchmark controls' audits, then the product's own files it holds. */
+export function cisCheckLines(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
+  const lines: string[] = [];
+  for (const c of BENCHMARK_CONTROLS) {
+    const id = c.ids[spec.benchmark];
+    const audits = HOST_AUDITS[c.ids["rke2-cis-1.12"]];
+    if (id === "-" || !audits || !runsOn(c, role)) continue;
+    for (const a of audits) lines.push(line(id, a));
+  }
+  const own = cisId("productFiles", spec.benchmark);
+  for (const path of rootOnlyFilesOf(role)) {
+    lines.push(
+      line(own, { kind: "mode", path, max: "600" }),
+      line(own, { kind: "owner", path, owner: "root:root" }),
+    );
+  }
+  return lines;
+}
+
+/** The control IDs a node of this role reports, in its table's order. */
+export function cisCheckIds(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
+  return [...new Set(cisCheckLines(spec, role).map((l) => l.split("\t")[0]))];
+}
+
+export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
+  return rootFile(
+    PATHS.cisChecks,
+    "0600",
+    `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${node.role} node: control ID, kind, fields (tab-separated).\n` +
+      `${cisCheckLines(spec, node.role).join("\n")}\n`,
+    `the CIS host checks of the ${spec.benchmark} benchmark the cis step makes on this node`,
+  );
+}

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Step "cis": the CIS host checks of this node, read-only. Reads the rendered table (cis-checks.tsv: control ID, kind,
+# fields) and makes each audit the way the benchmark's audit command does (rancher/security-scan rke2-cis-1.12):
+# flags from the command lines of the running processes (/proc/<pid>/cmdline, the benchmark's `ps -fC <bin>`), keys of
+# the kubelet's and etcd's config files, and modes and owners of files (`stat -c %a`, `stat -c %U:%G`). Prints one
+# PASS/FAIL line per control (a control with several audits passes when all do), then a count line. Prints no file
+# content and no flag but the ones checked (none of them carries a secret). Exits 0 whatever it finds: the stack's
+# verification decides (enforce fails the `up`); 1 only when it cannot run. An audit that fails is a condition
+# (`if audit ...`), so `set -e` never ends the script on a FAIL.
+# HARDENED_RKE2_ROOT and HARDENED_RKE2_PROC point it at a throw-away root and process table in tests.
+set -euo pipefail
+
+root="${HARDENED_RKE2_ROOT:-}"
+proc="${HARDENED_RKE2_PROC:-/proc}"
+table="$root/var/lib/hardened-rke2/cis-checks.tsv"
+[ -r "$table" ] || {
+  echo "hardened-rke2: cis: no check table at $table" >&2
+  exit 1
+}
+
+# The arguments of the running process named $1, newline-joined, into ARGS[$1]; MISSING[$1] when none runs. Any
+# process whose argv[0] has that base name counts, as `ps -C` does. Builtins only: a node has hundreds of processes.
+declare -A ARGS=() MISSING=()
+load_args() {
+  local name="$1" d argv0 a
+  local -a argv
+  [ -n "${ARGS[$name]+x}" ] && return 0
+  for d in "$proc"/[0-9]*; do
+    [ -r "$d/cmdline" ] || continue
+    argv0=""
+    # A kernel thread's cmdline is empty: read fails, argv0 stays empty.
+    IFS= read -r -d '' argv0 <"$d/cmdline" 2>/dev/null || true
+    [ "${argv0##*/}" = "$name" ] || continue
+    mapfile -d '' -t argv <"$d/cmdline"
+    ARGS[$name]=""
+    for a in "${argv[@]:1}"; do ARGS[$name]+="$a"$'\n'; done
+    return 0
+  done
+  MISSING[$name]=1
+  ARGS[$name]=""
+}
+
+# The value of --$2 of process $1 (the last one given, as Go's flag package takes it); status 1 when absent.
+flag_value() {
+  local f="--$2" line value="" found=0 take=0
+  load_args "$1"
+  while IFS= read -r line; do
+    if [ "$take" = 1 ]; then
+      take=0
+      if [[ "$line" != --* ]]; then value="$line"; continue; fi
+    fi
+    if [[ "$line" == "$f="* ]]; then
+      value="${line#"$f="}" found=1
+    elif [ "$line" = "$f" ]; then
+      value=true found=1 take=1
+    fi
+  done <<<"${ARGS[$1]}"
+  [ "$found" = 1 ] || return 1
+  printf '%s\n' "$value"
+}
+
+running() { load_args "$1" && [ -z "${MISSING[$1]+x}" ]; }
+
+# The value of a dotted key ($1) in a YAML file ($2) of block maps, the way RKE2 writes the kubelet's and etcd's
+# config; a list (block or flow) comes back comma-joined. Status 1 when the key is absent.
+yaml_value() {
+  awk -v target="$1" '
+    function clean(s) { gsub(/^["'\'']|["'\'']$/, "", s); return s }
+    /^[ \t]*(#.*)?$/ { next }
+    {
+      match($0, /^ */); ind = RLENGTH; rest = substr($0, ind + 1)
+      if (collecting) {
+        if (rest ~ /^- / && ind >= cind) { item = clean(substr(rest, 3)); out = out (out == "" ? "" : ",") item; next }
+        print out; found = 1; exit
+      }
+      if (rest ~ /^- / || index(rest, ":") == 0) next
+      k = substr(rest, 1, index(rest, ":") - 1); v = substr(rest, index(rest, ":") + 1)
+      sub(/^ +/, "", v); sub(/ +#.*$/, "", v)
+      while (n > 0 && inds[n] >= ind) n--
+      n++; inds[n] = ind; keys[n] = clean(k)
+      p = keys[1]; for (i = 2; i <= n; i++) p = p "." keys[i]
+      if (p == target) {
+        if (v ~ /^\[/) { gsub(/[][ "'\'']/, "", v); print v; found = 1; exit }
+        if (v != "") { print clean(v); found = 1; exit }
+        collecting = 1; cind = ind; out = ""
+      }
+    }
+    END { if (collecting && !found) { print out; found = 1 } exit !found }' "$2"
+}
+
+# The kubelet's config files in the order it reads them: --config, then --config-dir's *.conf sorted (drop-ins
+# override); RKE2's own file when the kubelet is not running.
+kubelet_configs() {
+  local file dir
+  file="$(flag_value kubelet config)" && [ -r "$root$file" ] && echo "$root$file"
+  dir="$(flag_value kubelet config-dir)" || dir=""
+  [ -z "$dir" ] && ! running kubelet && dir=/var/lib/rancher/rke2/agent/etc/kubelet.conf.d
+  if [ -n "$dir" ] && [ -d "$root$dir" ]; then
+    find "$root$dir" -maxdepth 1 -name '*.conf' | LC_ALL=C sort
+  fi
+}
+
+# A kubelet setting: the flag when given, else the last config file that sets the key. Prints "source<TAB>value".
+kubelet_value() {
+  local v f found=""
+  if [ -n "$1" ] && v="$(flag_value kubelet "$1")"; then
+    printf -- '--%s\t%s\n' "$1" "$v"
+    return 0
+  fi
+  while read -r f; do
+    [ -n "$f" ] || continue
+    if v="$(yaml_value "$2" "$f")"; then found="$v"; fi
+  done < <(kubelet_configs)
+  [ -n "$found" ] || return 1
+  printf '%s\t%s\n' "$2" "$found"
+}
+
+in_list() { # $1 in comma list $2
+  local IFS=, e
+  for e in $2; do [ "$e" = "$1" ] && return 0; done
+  return 1
+}
+
+# compare OP PRESENT VALUE WANT: the benchmark's test item.
+compare() {
+  local op="$1" present="$2" v="$3" want="$4" e
+  case "$op" in
+    set) [ "$present" = 1 ] ;;
+    unset) [ "$present" = 0 ] ;;
+    eq) [ "$present" = 1 ] && [ "$v" = "$want" ] ;;
+    eq\|unset) [ "$present" = 0 ] || [ "$v" = "$want" ] ;;
+    noteq) [ "$present" = 1 ] && [ "$v" != "$want" ] ;;
+    noteq\|unset) [ "$present" = 0 ] || [ "$v" != "$want" ] ;;
+    has) [ "$present" = 1 ] && in_list "$want" "$v" ;;
+    nothave) [ "$present" = 1 ] && ! in_list "$want" "$v" ;;
+    nothave\|unset) [ "$present" = 0 ] || ! in_list "$want" "$v" ;;
+    gte) [ "$present" = 1 ] && [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge "$want" ] ;;
+    subset)
+      [ "$present" = 1 ] && [ -n "$v" ] || return 1
+      local IFS=,
+      for e in $v; do in_list "$e" "$want" || return 1; done
+      ;;
+    contains\|unset) [ "$present" = 0 ] || [[ "$v" == *"$want"* ]] ;;
+    *) return 2 ;;
+  esac
+}
+
+# user:group of a numeric uid:gid, named from the node's own account files (as `stat -c %U:%G` on the node does).
+names() {
+  local u g
+  u="$(awk -F: -v id="${1%%:*}" '$3 == id { print $1; exit }' "$root/etc/passwd" 2>/dev/null)"
+  g="$(awk -F: -v id="${1##*:}" '$3 == id { print $1; exit }' "$root/etc/group" 2>/dev/null)"
+  echo "${u:-${1%%:*}}:${g:-${1##*:}}"
+}
+
+# One audit: sets $detail, returns 0 for PASS.
+audit() {
+  local kind="$1" a="$2" b="$3" c="$4" d="$5" v present f mode matched=0 src
+  case "$kind" in
+    mode | owner)
+      for f in $root$a; do
+        [ -e "$f" ] || continue
+        matched=1
+        if [ "$kind" = mode ]; then
+          mode="$(stat -c %a "$f")"
+          if (((8#$mode & ~8#$b) != 0)); then
+            detail="$a: ${f#"$root"} mode $mode (at most $b)"
+            return 1
+          fi
+        else
+          v="$(names "$(stat -c %u:%g "$f")")"
+          if [ "$v" != "$b" ]; then
+            detail="$a: ${f#"$root"} owned by $v (wanted $b)"
+            return 1
+          fi
+        fi
+      done
+      if [ "$matched" = 0 ]; then
+        detail="$a: absent"
+        [ "$c" = optional ]
+        return
+      fi
+      if [ "$kind" = mode ]; then detail="$a: mode $b or stricter"; else detail="$a: owned by $b"; fi
+      return 0
+      ;;
+    flag)
+      if ! running "$a"; then
+        detail="$a is not running"
+        return 1
+      fi
+      if v="$(flag_value "$a" "$b")"; then present=1; else present=0; fi
+      if [ "$present" = 1 ]; then detail="$a --$b=$v"; else detail="$a runs without --$b"; fi
+      compare "$c" "$present" "$v" "$d"
+      ;;
+    kubelet)
+      [ "$a" = - ] && a=""
+      if ! running kubelet && [ -z "$(kubelet_configs)" ]; then
+        detail="kubelet is not running and has no config file"
+        return 1
+      fi
+      if src="$(kubelet_value "$a" "$b")"; then
+        present=1
+        v="${src#*$'\t'}"
+        detail="kubelet ${src%%$'\t'*}=$v"
+      else
+        present=0 v=""
+        detail="kubelet sets neither ${a:+--$a nor }$b"
+      fi
+      compare "$c" "$present" "$v" "$d"
+      ;;
+    etcd)
+      f="$(flag_value etcd config-file)" || f=/var/lib/rancher/rke2/server/db/etcd/config
+      if [ ! -r "$root$f" ]; then
+        detail="etcd config $f: absent"
+        return 1
+      fi
+      if v="$(yaml_value "$a" "$root$f")"; then present=1; else present=0; fi
+      if [ "$present" = 1 ]; then detail="etcd $a: $v"; else detail="etcd config sets no $a"; fi
+      compare "$b" "$present" "$v" "$c"
+      ;;
+    encryption)
+      if ! f="$(flag_value kube-apiserver encryption-provider-config)"; then
+        detail="kube-apiserver runs without --encryption-provider-config"
+        return 1
+      fi
+      if [ ! -r "$root$f" ]; then
+        detail="$f: absent"
+        return 1
+      fi
+      # The provider Secrets are written with: the first one listed (RKE2 writes this file as JSON).
+      v="$(tr -d ' \t\r\n' <"$root$f" | grep -o '"providers":\[{"[A-Za-z]*"' | head -n 1 | sed 's/.*{"\([A-Za-z]*\)"$/\1/')"
+      detail="Secrets written with ${v:-no provider}"
+      [ -n "$v" ] && in_list "$v" "$a"
+      ;;
+    *)
+      detail="unknown check kind $kind"
+      return 1
+      ;;
+  esac
+}
+
+declare -A verdict=() first_detail=()
+order=()
+while IFS=$'\t' read -r id kind a b c d; do
+  case "$id" in '' | '#'*) continue ;; esac
+  if [ -z "${verdict[$id]+x}" ]; then
+    order+=("$id")
+    verdict[$id]=PASS
+    first_detail[$id]=""
+  fi
+  detail=""
+  if audit "$kind" "$a" "${b:-}" "${c:-}" "${d:-}"; then
+    [ "${verdict[$id]}" = PASS ] && first_detail[$id]="${first_detail[$id]:+${first_detail[$id]}; }$detail"
+  else
+    if [ "${verdict[$id]}" = PASS ]; then first_detail[$id]="$detail"; else first_detail[$id]+="; $detail"; fi
+    verdict[$id]=FAIL
+  fi
+done <"$table"
+
+pass=0 fail=0
+for id in "${order[@]}"; do
+  echo "${verdict[$id]} $id ${first_detail[$id]}"
+  if [ "${verdict[$id]}" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "hardened-rke2: cis: $((pass + fail)) host checks, $pass PASS, $fail FAIL"

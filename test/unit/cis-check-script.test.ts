@@ -1,0 +1,366 @@
+// The CIS host-check script (components/render/scripts/60-cis-check.sh) over a throw-away root and process table laid
+// out as a hardened RKE2 v1.33 server is (RKE2's CIS-profile flags, files, modes and owners; the kubelet settings in
+// RKE2's kubelet.conf.d file, the cipher suites as the kubelet-arg the product renders): every control passes. Then,
+// table-driven over every line of the rendered check table, the cause of that one audit is put back in a fresh copy
+// (a file made group-readable or handed to another owner, a flag removed or weakened, a config key changed) and
+// exactly that control must FAIL. Runs as root (chown).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { cisCheckLines } from "../../components/render/cis-checks";
+import { KUBELET_CIPHER_SUITES } from "../../components/spec/cis-catalogue";
+import { existingConfig, spec as specOf } from "../helpers/spec";
+
+const SCRIPT = path.join(__dirname, "../../components/render/scripts/60-cis-check.sh");
+const spec = specOf(existingConfig());
+const R = "/var/lib/rancher/rke2";
+const TLS = `${R}/server/tls`;
+const ETCD_UID = 1001;
+
+/** Command lines as RKE2 starts the components under `profile: cis` (k3s pkg/daemons/control defaults). */
+function processes(): Record<string, string[]> {
+  return {
+    "kube-apiserver": [
+      "--admission-control-config-file=/etc/rancher/rke2/hardened-rke2-pss.yaml",
+      "--allow-privileged=true",
+      "--anonymous-auth=false",
+      "--audit-log-maxage=30",
+      "--audit-log-maxbackup=10",
+      "--audit-log-maxsize=100",
+      `--audit-log-path=${R}/server/logs/audit.log`,
+      "--audit-policy-file=/etc/rancher/rke2/audit-policy.yaml",
+      "--authorization-mode=Node,RBAC",
+      `--client-ca-file=${TLS}/client-ca.crt`,
+      "--enable-admission-plugins=NodeRestriction",
+      `--encryption-provider-config=${R}/server/cred/encryption-config.json`,
+      `--etcd-cafile=${TLS}/etcd/server-ca.crt`,
+      `--etcd-certfile=${TLS}/etcd/client.crt`,
+      `--etcd-keyfile=${TLS}/etcd/client.key`,
+      `--kubelet-certificate-authority=${TLS}/server-ca.crt`,
+      `--kubelet-client-certificate=${TLS}/client-kube-apiserver.crt`,
+      `--kubelet-client-key=${TLS}/client-kube-apiserver.key`,
+      "--profiling=false",
+      "--service-account-extend-token-expiration=false",
+      `--service-account-key-file=${TLS}/service.key`,
+      "--service-account-lookup=true",
+      "--tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      `--tls-cert-file=${TLS}/serving-kube-apiserver.crt`,
+      `--tls-private-key-file=${TLS}/serving-kube-apiserver.key`,
+    ],
+    "kube-controller-manager": [
+      "--bind-address=127.0.0.1",
+      "--profiling=false",
+      `--root-ca-file=${TLS}/server-ca.crt`,
+      `--service-account-private-key-file=${TLS}/service.current.key`,
+      "--terminated-pod-gc-threshold=1000",
+      "--use-service-account-credentials=true",
+    ],
+    "kube-scheduler": ["--bind-address=127.0.0.1", "--profiling=false"],
+    etcd: [`--config-file=${R}/server/db/etcd/config`],
+    kubelet: [
+      `--config-dir=${R}/agent/etc/kubelet.conf.d`,
+      "--hostname-override=server-0",
+      `--kubeconfig=${R}/agent/kubelet.kubeconfig`,
+      `--tls-cipher-suites=${KUBELET_CIPHER_SUITES.join(",")}`,
+    ],
+    "kube-proxy": ["--metrics-bind-address=127.0.0.1:10249", `--kubeconfig=${R}/agent/kubeproxy.kubeconfig`],
+  };
+}
+
+const KUBELET_CONFIG = {
+  apiVersion: "kubelet.config.k8s.io/v1beta1",
+  kind: "KubeletConfiguration",
+  authentication: { anonymous: { enabled: false }, x509: { clientCAFile: `${R}/agent/client-ca.crt` } },
+  authorization: { mode: "Webhook" },
+  readOnlyPort: 0,
+  makeIPTablesUtilChains: true,
+  tlsCertFile: `${R}/agent/serving-kubelet.crt`,
+  tlsPrivateKeyFile: `${R}/agent/serving-kubelet.key`,
+  streamingConnectionIdleTimeout: "5m0s",
+};
+
+const ETCD_CONFIG = {
+  "data-dir": `${R}/server/db/etcd`,
+  "client-transport-security": {
+    "cert-file": `${TLS}/etcd/server-client.crt`,
+    "key-file": `${TLS}/etcd/server-client.key`,
+    "client-cert-auth": true,
+    "trusted-ca-file": `${TLS}/etcd/server-ca.crt`,
+  },
+  "peer-transport-security": {
+    "cert-file": `${TLS}/etcd/peer-server-client.crt`,
+    "key-file": `${TLS}/etcd/peer-server-client.key`,
+    "client-cert-auth": true,
+    "trusted-ca-file": `${TLS}/etcd/peer-ca.crt`,
+  },
+};
+
+interface Fixture {
+  root: string;
+  proc: string;
+  args: Record<string, string[]>;
+}
+
+function put(root: string, p: string, content: string, mode: number, uid = 0, gid = 0): void {
+  const abs = path.join(root, p);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, content);
+  fs.chmodSync(abs, mode);
+  fs.chownSync(abs, uid, gid);
+}
+
+function writeProc(f: Fixture): void {
+  fs.rmSync(f.proc, { recursive: true, force: true });
+  Object.entries(f.args).forEach(([name, args], i) => {
+    fs.mkdirSync(path.join(f.proc, String(100 + i)), { recursive: true });
+    fs.writeFileSync(
+      path.join(f.proc, String(100 + i), "cmdline"),
+      [`/usr/local/bin/${name}`, ...args, ""].join("\0"),
+    );
+  });
+}
+
+/** A hardened server's (or agent's) files and processes, with the rendered check table. */
+function fixture(table: string[], role: "server" | "agent" = "server"): Fixture {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), "cis-check-"));
+  const root = path.join(base, "root");
+  const f: Fixture = { root, proc: path.join(base, "proc"), args: processes() };
+  if (role === "agent") {
+    for (const p of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"]) delete f.args[p];
+  }
+  put(
+    root,
+    "etc/passwd",
+    `root:x:0:0::/root:/bin/sh\netcd:x:${ETCD_UID}:${ETCD_UID}::/:/sbin/nologin\n`,
+    0o644,
+  );
+  put(root, "etc/group", `root:x:0:\netcd:x:${ETCD_UID}:\n`, 0o644);
+  put(root, "var/lib/hardened-rke2/cis-checks.tsv", `# table\n${table.join("\n")}\n`, 0o600);
+  for (const p of ["config.yaml", "cluster-token", "audit-policy.yaml", "hardened-rke2-pss.yaml"]) {
+    put(root, `etc/rancher/rke2/${p}`, "x\n", 0o600);
+  }
+  if (role === "server") {
+    for (const m of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"]) {
+      put(root, `${R}/agent/pod-manifests/${m}.yaml`, "kind: Pod\n", 0o600);
+    }
+    fs.mkdirSync(path.join(root, `${R}/server/db/etcd`), { recursive: true });
+    fs.chmodSync(path.join(root, `${R}/server/db/etcd`), 0o700);
+    fs.chownSync(path.join(root, `${R}/server/db/etcd`), ETCD_UID, ETCD_UID);
+    put(root, `${R}/server/db/etcd/config`, stringify(ETCD_CONFIG), 0o600, ETCD_UID, ETCD_UID);
+    for (const k of ["admin", "scheduler", "controller"])
+      put(root, `${R}/server/cred/${k}.kubeconfig`, "k\n", 0o600);
+    put(
+      root,
+      `${R}/server/cred/encryption-config.json`,
+      JSON.stringify({
+        kind: "EncryptionConfiguration",
+        resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [] } }, { identity: {} }] }],
+      }),
+      0o600,
+    );
+    for (const c of ["server-ca", "client-ca", "serving-kube-apiserver"])
+      put(root, `${TLS}/${c}.crt`, "c\n", 0o644);
+    for (const k of ["server-ca", "client-ca", "serving-kube-apiserver", "service"])
+      put(root, `${TLS}/${k}.key`, "k\n", 0o600);
+    fs.chmodSync(path.join(root, TLS), 0o700);
+  }
+  for (const k of ["kubelet", "kubeproxy"]) put(root, `${R}/agent/${k}.kubeconfig`, "k\n", 0o600);
+  put(root, `${R}/agent/client-ca.crt`, "c\n", 0o600);
+  put(root, `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`, stringify(KUBELET_CONFIG), 0o600);
+  writeProc(f);
+  return f;
+}
+
+interface Verdict {
+  lines: Map<string, string>;
+  count: string;
+  status: number | null;
+}
+
+function run(f: Fixture): Verdict {
+  const r = spawnSync("bash", [SCRIPT], {
+    env: { PATH: process.env.PATH, HARDENED_RKE2_ROOT: f.root, HARDENED_RKE2_PROC: f.proc },
+    encoding: "utf8",
+  });
+  const out = r.stdout.trim().split("\n");
+  return {
+    lines: new Map(out.slice(0, -1).map((l) => [l.split(" ")[1], l])),
+    count: out[out.length - 1],
+    status: r.status,
+  };
+}
+
+/** Causes that fail a second control too, because its audit reads what the first one's cause removed: without
+ * --encryption-provider-config there is no config whose providers 1.2.28 could read (kube-bench's audit finds none
+ * either). */
+const ALSO_FAILS: Record<string, string[]> = { "1.2.27": ["1.2.28"] };
+
+const failing = (v: Verdict) =>
+  [...v.lines.values()].filter((l) => l.startsWith("FAIL")).map((l) => l.split(" ")[1]);
+
+/** A value the audit's test refuses. */
+function badValue(op: string, want: string): string | undefined {
+  switch (op) {
+    case "eq":
+    case "eq|unset":
+    case "contains|unset":
+      return "0.0.0.0:1";
+    case "noteq":
+    case "noteq|unset":
+      return want;
+    case "has":
+      return "AlwaysAllow";
+    case "nothave":
+    case "nothave|unset":
+      return want;
+    case "gte":
+      return String(Number(want) - 1);
+    case "subset":
+      return "TLS_RSA_WITH_RC4_128_SHA";
+    case "unset":
+      return "/etc/planted";
+    default:
+      return undefined; // "set": the cause is the flag's absence
+  }
+}
+
+function setKey(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  if (value === undefined) delete o[keys[keys.length - 1]];
+  else o[keys[keys.length - 1]] = value;
+}
+
+/** Puts the cause of one table line back into the fixture. */
+function breakLine(f: Fixture, line: string): void {
+  const [, kind, first, b, c, d] = line.split("\t");
+  let a = first;
+  const abs = (p: string) => path.join(f.root, p);
+  switch (kind) {
+    case "mode": {
+      const target = a.includes("*") ? path.join(path.dirname(a), "planted" + path.extname(a)) : a;
+      if (!fs.existsSync(abs(target))) put(f.root, target, "x\n", 0o600);
+      fs.chmodSync(abs(target), fs.statSync(abs(target)).isDirectory() ? 0o777 : 0o666);
+      return;
+    }
+    case "owner":
+      fs.chownSync(abs(a), 4242, 4242);
+      return;
+    case "flag": {
+      const current = (f.args[a] ?? []).find((x) => x.startsWith(`--${b}=`))?.slice(b.length + 3);
+      const args = (f.args[a] ?? []).filter((x) => !x.startsWith(`--${b}=`));
+      // A list keeps its other elements, so only this control's element changes.
+      const others = (current ?? "").split(",").filter((x) => x !== "" && x !== d);
+      const bad =
+        c === "has"
+          ? [...others, "Webhook"].join(",")
+          : c.startsWith("nothave")
+            ? [...others, d].join(",")
+            : badValue(c, d);
+      f.args[a] = bad === undefined ? args : [...args, `--${b}=${bad}`];
+      writeProc(f);
+      return;
+    }
+    case "kubelet": {
+      const bad = badValue(c, d);
+      if (a === "-") a = "";
+      if (a) f.args.kubelet = f.args.kubelet.filter((x) => !x.startsWith(`--${a}=`));
+      if (bad === undefined) {
+        const conf = `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`;
+        const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
+        setKey(doc, b, undefined);
+        fs.writeFileSync(abs(conf), stringify(doc));
+      } else if (a) {
+        f.args.kubelet.push(`--${a}=${bad}`);
+      } else {
+        const doc: Record<string, unknown> = {};
+        setKey(doc, b, bad === "true" || bad === "false" ? bad === "true" : bad);
+        put(f.root, `${R}/agent/etc/kubelet.conf.d/99-planted.conf`, stringify(doc), 0o600);
+      }
+      writeProc(f);
+      return;
+    }
+    case "etcd": {
+      const conf = `${R}/server/db/etcd/config`;
+      const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
+      const bad = badValue(b, c);
+      setKey(
+        doc,
+        a,
+        bad === undefined ? undefined : bad === "true" || bad === "false" ? bad === "true" : bad,
+      );
+      fs.writeFileSync(abs(conf), stringify(doc));
+      return;
+    }
+    case "encryption": {
+      const conf = `${R}/server/cred/encryption-config.json`;
+      fs.writeFileSync(
+        abs(conf),
+        JSON.stringify({
+          resources: [{ resources: ["secrets"], providers: [{ identity: {} }, { aescbc: {} }] }],
+        }),
+      );
+      return;
+    }
+    default:
+      throw new Error(`no way to break ${line}`);
+  }
+}
+
+const serverTable = cisCheckLines(spec, "server");
+const agentTable = cisCheckLines(spec, "agent");
+const idsOf = (table: string[]) => [...new Set(table.map((l) => l.split("\t")[0]))];
+
+describe("60-cis-check.sh on a hardened server", () => {
+  const v = run(fixture(serverTable));
+
+  it("passes every control of the server's table, with one line per control and a count", () => {
+    expect(v.status).toBe(0);
+    expect(failing(v).map((id) => v.lines.get(id))).toEqual([]);
+    expect([...v.lines.keys()]).toEqual(idsOf(serverTable));
+    const n = idsOf(serverTable).length;
+    expect(v.count).toBe(`hardened-rke2: cis: ${n} host checks, ${n} PASS, 0 FAIL`);
+  });
+
+  it("covers every Automated control of rke2-cis-1.12 a server can check on the host", () => {
+    // 78 Automated, less 1.2.20 (any value passes), 4.1.1/4.1.2 (no kubelet service file), 4.2.7 (RKE2 sets it).
+    expect(idsOf(serverTable).length).toBeGreaterThanOrEqual(74);
+  });
+});
+
+describe("60-cis-check.sh: each audit's cause put back fails exactly its control", () => {
+  it.each(serverTable.map((l) => [l.split("\t").slice(0, 3).join(" "), l]))("server: %s", (_name, line) => {
+    const f = fixture(serverTable);
+    breakLine(f, line);
+    const id = line.split("\t")[0];
+    expect(failing(run(f))).toEqual([id, ...(ALSO_FAILS[id] ?? [])]);
+  });
+
+  it.each(agentTable.map((l) => [l.split("\t").slice(0, 3).join(" "), l]))("agent: %s", (_name, line) => {
+    const f = fixture(agentTable, "agent");
+    breakLine(f, line);
+    expect(failing(run(f))).toEqual([line.split("\t")[0]]);
+  });
+});
+
+describe("60-cis-check.sh on an agent", () => {
+  it("passes the node target and the product's files, without any control-plane process", () => {
+    const v = run(fixture(agentTable, "agent"));
+    expect(failing(v)).toEqual([]);
+    expect(idsOf(agentTable).every((id) => id.startsWith("4.") || id === "1.1.x")).toBe(true);
+  });
+
+  it("fails the kubelet's checks when the kubelet is not running and its config is gone", () => {
+    const f = fixture(agentTable, "agent");
+    delete f.args.kubelet;
+    writeProc(f);
+    fs.rmSync(path.join(f.root, `${R}/agent/etc/kubelet.conf.d`), { recursive: true });
+    const kubeletIds = [
+      ...new Set(agentTable.filter((l) => l.split("\t")[1] === "kubelet").map((l) => l.split("\t")[0])),
+    ];
+    expect(failing(run(f))).toEqual(expect.arrayContaining(kubeletIds));
+  });
+});
