@@ -471,8 +471,15 @@ plugins:
   # `systemctl start rke2-server` returns once the server is up (the unit is Type=notify; RKE2 notifies when its API
   # server answers), so the stand-in waits, bounded, for /readyz before starting the controller manager and the
   # scheduler (staticpod.go starts them after the API server), then for the default ServiceAccount.
+  # A joining server's API server can give up before its new etcd member has caught up ("Error creating leases:
+  # context deadline exceeded") and exit; RKE2 runs it as a static pod, which the kubelet starts again after a
+  # crash, so the stand-in does the same within the bound.
   for _ in $(seq 240); do
     [ "$(api GET /readyz)" = 200 ] && break
+    if ! kill -0 "$(cat "$run/kube-apiserver.pid")" 2>/dev/null; then
+      rm -rf "/proc/$(cat "$run/kube-apiserver.pid")"
+      daemon kube-apiserver "$tools/kube-apiserver" "${api_args[@]}"
+    fi
     sleep 0.5
   done
   [ "$(api GET /readyz)" = 200 ] || fatal "kube-apiserver did not become ready within 120s"
