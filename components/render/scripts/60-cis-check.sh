@@ -107,10 +107,12 @@ kubelet_value() {
     printf -- '--%s\t%s\n' "$1" "$v"
     return 0
   fi
+  # A here-string, not process substitution: that needs /dev/fd, which a minimal root (the e2e's test hosts) lacks;
+  # the check then read no kubelet config file at all.
   while read -r f; do
     [ -n "$f" ] || continue
     if v="$(yaml_value "$2" "$f")"; then found="$v"; fi
-  done < <(kubelet_configs)
+  done <<<"$(kubelet_configs)"
   [ -n "$found" ] || return 1
   printf '%s\t%s\n' "$2" "$found"
 }
