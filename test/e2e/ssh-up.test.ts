@@ -508,11 +508,19 @@ describe("pulumi up over SSH on four test hosts", () => {
     expect(outcome(r)).toEqual(OK);
     // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start, ready and
     // health gate (no drain: a restart keeps the node's containers), and the kubeconfig is read again after the first
-    // server's restart (renewed certificates).
+    // server's restart (renewed certificates). Each restarted server's CIS host checks run again on what it now runs,
+    // and the verification with them.
     expect(changed(r.steps)).toEqual(
       [
         "e2e-kubeconfig",
-        ...SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-gate`, `e2e-${s}-ready`, `e2e-${s}-start`]),
+        "e2e-hardening-verify",
+        ...SERVERS.flatMap((s) => [
+          `e2e-${s}-files`,
+          `e2e-${s}-gate`,
+          `e2e-${s}-ready`,
+          `e2e-${s}-start`,
+          `e2e-${s}-cis`,
+        ]),
       ].sort(),
     );
     const start = (n: string) => byName(r.steps, n).startSeq;
