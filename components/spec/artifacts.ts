@@ -34,24 +34,8 @@ export function artifactNames(arch: Arch) {
   };
 }
 
-/** Digests already taken this run, by the file's identity and version (device, inode, size, mtime): the program
- * validates the spec more than once per run (the stack's own load and the offline plan's render), and each artifact
- * must be read from the operator's disk at most once per run (issue #19; the SSH e2e counts the bytes). A file that
- * changes between two reads changes its size or mtime and is read again. */
-const digests = new Map<string, string>();
-
 /** sha256 of a file, read in chunks so a multi-gigabyte image tarball never sits in memory. */
 export function sha256File(file: string): string {
-  const st = fs.statSync(file);
-  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  const known = digests.get(key);
-  if (known !== undefined) return known;
-  const digest = readDigest(file);
-  digests.set(key, digest);
-  return digest;
-}
-
-function readDigest(file: string): string {
   const hash = createHash("sha256");
   const buf = Buffer.alloc(1 << 20);
   const fd = fs.openSync(file, "r");
