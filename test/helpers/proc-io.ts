@@ -8,12 +8,12 @@
 // wait_task_zombie adds the child's counters to the parent's), which would count the program twice in the CLI.
 // Each process is sampled every 50 ms until it ends, so the last 50 ms of each process are not seen; a thread that
 // ended before the last sample of its process is not counted either (Go and Node keep theirs for the process's life).
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TOOLCHAIN_BIN } from "./control-plane";
 import { REPO } from "./spec";
-import type { Cli } from "./pulumi-cli";
+import { cliFor, type Cli } from "./pulumi-cli";
 
 export type Role = "cli" | "language host" | "program" | "providers" | "other";
 
@@ -122,39 +122,7 @@ export function floorProject(work: string, product: Cli, count: number): Cli {
       "",
     ].join("\n"),
   );
-  const argv = (args: string[]) => [...args, "--non-interactive", "--stack", "floor"];
-  const cli: Cli = {
-    dir,
-    env: product.env,
-    run: (args, input, timeoutSeconds = 900) => {
-      const t0 = Date.now();
-      const r = spawnSync(path.join(TOOLCHAIN_BIN, "pulumi"), argv(args), {
-        cwd: dir,
-        env: product.env,
-        input,
-        encoding: "utf8",
-        timeout: timeoutSeconds * 1000,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return {
-        status: r.status,
-        out: `${r.stdout}\n${r.stderr}`,
-        stdout: r.stdout,
-        seconds: (Date.now() - t0) / 1000,
-      };
-    },
-    start: (args, log) => {
-      const fd = fs.openSync(log, "a");
-      const p = spawn(path.join(TOOLCHAIN_BIN, "pulumi"), argv(args), {
-        cwd: dir,
-        env: product.env,
-        stdio: ["ignore", fd, fd],
-        detached: true,
-      });
-      fs.closeSync(fd);
-      return p;
-    },
-  };
+  const cli = cliFor(dir, product.env, "floor");
   for (const args of [
     ["stack", "init"],
     ["up", "--yes"],

@@ -82,6 +82,11 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
   fs.mkdirSync(env.TMPDIR as string, { recursive: true });
+  return cliFor(dir, env, stack);
+}
+
+/** The CLI for the project in `dir`, its stack `stack` and the environment `env` (the toolchain's pulumi). */
+export function cliFor(dir: string, env: NodeJS.ProcessEnv, stack: string): Cli {
   const argv = (args: string[]) => [...args, "--non-interactive", "--stack", stack];
   return {
     dir,
