@@ -2,6 +2,7 @@
 // (and in `render`), never a half-installed node. The node checks the same sums again before it uses a file.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { Arch } from "./install";
 
@@ -34,8 +35,79 @@ export function artifactNames(arch: Arch) {
   };
 }
 
-/** sha256 of a file, read in chunks so a multi-gigabyte image tarball never sits in memory. */
+/**
+ * sha256 of a file, each file read at most once across runs while it stays the same file. `pulumi up` runs the
+ * program twice (its preview, then the update) and every preview and `up` validates the spec, so without a record a
+ * 1 GB image archive is read twice per `up` (issue #19; the SSH e2e counts the bytes). The record (below) is keyed by
+ * the file's identity and every time it has: device, inode, size, mtime and ctime in nanoseconds. ctime cannot be set
+ * from user space, so a file edited in place, replaced or restored with its old mtime gets a new key and is read
+ * again. The node checks the same sums itself (`sha256sum --check` before install), so a record can never make a
+ * node use a file it has not verified.
+ */
 export function sha256File(file: string): string {
+  const abs = path.resolve(file);
+  const key = statKey(abs);
+  const records = readDigestRecords();
+  const known = records[abs];
+  if (known?.key === key && /^[0-9a-f]{64}$/.test(known.sha256)) return known.sha256;
+  const digest = readDigest(abs);
+  // Recorded only when the file did not change while it was read.
+  if (statKey(abs) === key) writeDigestRecord(abs, { key, sha256: digest });
+  return digest;
+}
+
+interface DigestRecord {
+  key: string;
+  sha256: string;
+}
+
+function statKey(file: string): string {
+  const st = fs.statSync(file, { bigint: true });
+  return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(":");
+}
+
+/** Where the digests are recorded: HARDENED_RKE2_CACHE_DIR, else $XDG_CACHE_HOME/hardened-rke2 or ~/.cache. */
+export function digestRecordFile(): string {
+  const dir =
+    process.env.HARDENED_RKE2_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "hardened-rke2");
+  return path.join(dir, "artifact-digests.json");
+}
+
+function readDigestRecords(): Record<string, DigestRecord> {
+  try {
+    const parsed: unknown = JSON.parse(fs.readFileSync(digestRecordFile(), "utf8"));
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, DigestRecord>) : {};
+  } catch {
+    return {}; // none yet, or unreadable: every file is read
+  }
+}
+
+/** Best effort: a record that cannot be written only costs the next run a read. Written whole, then renamed, so a
+ * concurrent run reads the old record or the new one, never half of one. */
+function writeDigestRecord(file: string, record: DigestRecord): void {
+  const target = digestRecordFile();
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+    // Records of files that are gone or changed are dropped, so the record stays as small as the folders in use.
+    const records: Record<string, DigestRecord> = { [file]: record };
+    for (const [other, r] of Object.entries(readDigestRecords())) {
+      if (other === file) continue;
+      try {
+        if (statKey(other) === r.key) records[other] = r;
+      } catch {
+        // gone
+      }
+    }
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(records, null, 1)}\n`, { mode: 0o600 });
+    fs.renameSync(tmp, target);
+  } catch {
+    // read-only home, full disk: the digest is still right, only not remembered
+  }
+}
+
+function readDigest(file: string): string {
   const hash = createHash("sha256");
   const buf = Buffer.alloc(1 << 20);
   const fd = fs.openSync(file, "r");

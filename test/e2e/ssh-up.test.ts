@@ -146,10 +146,11 @@ function noteReads(label: string, run: { io: IoSample; reaped: number }) {
   timings.push([`${label}: bytes read, CLI and every process it waited for`, ratio(all)]);
   for (const [role, bytes] of Object.entries(run.io.bytes))
     if (bytes > 0) timings.push([`${label}: bytes read by the ${role} (sampled)`, ratio(bytes)]);
-  // A byte count, not a time: one more read of the archive (the engine hashing it per node) would double the total.
-  // Only where the archive dominates what a run reads (the 1-node case runs after the upgrade phases, whose stand-in
-  // releases are a few kilobytes: there the program's own modules are most of the bytes).
-  if (ARTIFACT_MB >= 512 && total >= 512 << 20) expect(all).toBeLessThan(2 * total);
+  // A byte count, not a time: at most one read of the archive by the whole run (`pulumi up` runs the program twice,
+  // its preview and its update, and each validates the folder; the recorded digests keep that to none while the files
+  // stay the same). Only where the archive dominates what a run reads (the 1-node case runs after the upgrade phases,
+  // whose stand-in releases are a few kilobytes: there the program's own modules are most of the bytes).
+  if (ARTIFACT_MB >= 512 && total >= 512 << 20) expect(all).toBeLessThan(1.1 * total);
 }
 
 /** A run's exit status with the end of its output, so a failure shows why. */

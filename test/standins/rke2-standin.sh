@@ -116,6 +116,39 @@ daemon() { # pidname command args...: started in the background, its own session
 # config.yaml replacing the default of its key (a bare key means "true"), then every flag sorted by name. RKE2
 # prepends its own flags to that list (pkg/executor/staticpod/staticpod.go), so a flag set both ways appears twice
 # and the process takes the last one.
+# RKE2 runs etcd and the control plane as static pods, which the kubelet starts again when they exit: the controller
+# manager and the scheduler exit when they lose their leader lease (while a joining server's etcd member catches up,
+# the API server can be too slow to renew it), and a joining server's API server can give up on its new etcd member
+# ("Error creating leases: context deadline exceeded"). A static pod's STAND-IN runs under a loop that does the same
+# within a second (the kubelet backs off from 10 s; a second keeps the test short): its pid file and the process
+# table follow each new process, and stopping the loop (its pid file sorts first) stops the process.
+static_pod() { # pidname command args...
+  local name="$1"
+  shift
+  local shown=("$@")
+  if [ "${#argv_as[@]}" -gt 0 ]; then shown=("${argv_as[@]}"); fi
+  argv_as=()
+  # shellcheck disable=SC2016 # the loop's variables are its own
+  setsid bash -c '
+    name=$1 run=$2 n=$3
+    shift 3
+    shown=("${@:1:n}")
+    shift "$n"
+    pid=
+    trap '"'"'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; rm -rf "/proc/$pid"; fi; exit 0'"'"' TERM
+    while :; do
+      "$@" </dev/null >>"/var/log/standin-$name.log" 2>&1 &
+      pid=$!
+      echo "$pid" >"$run/$name.pid"
+      mkdir -p "/proc/$pid"
+      printf "%s\0" "${shown[@]}" >"/proc/$pid/cmdline"
+      wait "$pid" || echo "STAND-IN: $name exited ($?); started again, as the kubelet restarts a static pod" >>"/var/log/standin-$name.log"
+      rm -rf "/proc/$pid"
+      sleep 1
+    done' static-pod "$name" "$run" "${#shown[@]}" "${shown[@]}" "$@" </dev/null >/dev/null 2>&1 &
+  echo $! >"$run/0-static-pod-$name.pid"
+}
+
 declare -A argmap
 sorted_args() { # <config.yaml list>: prints --key=value lines
   local item
@@ -353,7 +386,7 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
   fi
   manifest etcd --config-file="$db/config"
   argv_as=("$tools/etcd" --config-file="$db/config")
-  daemon etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
+  static_pod etcd "${etcd_run[@]}" "$tools/etcd" --config-file="$db/config"
   # RKE2's API server uses its own server's etcd member (https://127.0.0.1:2379).
   etcd_servers="https://$address:2379"
 
@@ -422,7 +455,7 @@ plugins:
   if [ "$profile" = cis ]; then api_args+=(--service-account-extend-token-expiration=false); fi
   api_args+=("${k3s_args[@]}")
   manifest kube-apiserver "${api_args[@]}"
-  daemon kube-apiserver "$tools/kube-apiserver" "${api_args[@]}"
+  static_pod kube-apiserver "$tools/kube-apiserver" "${api_args[@]}"
 
   # ---- kube-controller-manager and kube-scheduler: k3s server.go controllerManager / scheduler (sorted defaults,
   # bound to loopback), with RKE2's prepends from staticpod.go (--permit-port-sharing=true; the controller manager's
@@ -471,20 +504,13 @@ plugins:
   # `systemctl start rke2-server` returns once the server is up (the unit is Type=notify; RKE2 notifies when its API
   # server answers), so the stand-in waits, bounded, for /readyz before starting the controller manager and the
   # scheduler (staticpod.go starts them after the API server), then for the default ServiceAccount.
-  # A joining server's API server can give up before its new etcd member has caught up ("Error creating leases:
-  # context deadline exceeded") and exit; RKE2 runs it as a static pod, which the kubelet starts again after a
-  # crash, so the stand-in does the same within the bound.
   for _ in $(seq 240); do
     [ "$(api GET /readyz)" = 200 ] && break
-    if ! kill -0 "$(cat "$run/kube-apiserver.pid")" 2>/dev/null; then
-      rm -rf "/proc/$(cat "$run/kube-apiserver.pid")"
-      daemon kube-apiserver "$tools/kube-apiserver" "${api_args[@]}"
-    fi
     sleep 0.5
   done
   [ "$(api GET /readyz)" = 200 ] || fatal "kube-apiserver did not become ready within 120s"
-  daemon kube-controller-manager "$tools/kube-controller-manager" "${kcm_args[@]}"
-  if [ -x "$tools/kube-scheduler" ]; then daemon kube-scheduler "$tools/kube-scheduler" "${scheduler_args[@]}"; fi
+  static_pod kube-controller-manager "$tools/kube-controller-manager" "${kcm_args[@]}"
+  if [ -x "$tools/kube-scheduler" ]; then static_pod kube-scheduler "$tools/kube-scheduler" "${scheduler_args[@]}"; fi
   for _ in $(seq 240); do
     [ "$(api GET /api/v1/namespaces/kube-system/serviceaccounts/default)" = 200 ] && break
     sleep 0.5
