@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Builds the end-to-end test toolchain of hardened-rke2 from the Go module proxy only
 # (no GitHub / get.pulumi.com downloads): Pulumi CLI, Node.js language host, the kubernetes
-# resource provider, kube-apiserver + kube-controller-manager, kube-scheduler + kubectl, etcd, and
+# resource provider, kube-apiserver + kube-controller-manager, kube-scheduler + kubectl, etcd, etcdutl +
+# etcdctl, and
 # the test stand-in for the command provider (test/standins/command-provider, built from this
 # repo's own sources).
 #
 # Usage:  e2e/toolchain/build.sh [--print-env] [component ...]
-#         components: pulumi language-nodejs kubernetes etcd kube kube-tools command-standin (the
-#                     default list), command (only when named: the real pulumi-command from the proxy)
+#         components: pulumi language-nodejs kubernetes etcd etcd-tools kube kube-tools command-standin
+#                     (the default list), command (only when named: the real pulumi-command from the proxy)
+#         etcd-tools: etcdutl and etcdctl at the same version as `etcd` (its resolution is reused), for the
+#                     RKE2 stand-in's `etcd-snapshot save` and `--cluster-reset-restore-path`; a component of
+#                     its own so that a cache built before it existed keeps its `etcd` build
 #         kube-tools: kube-scheduler and kubectl from the same k8s.io/kubernetes version as `kube`
 #                     (its resolution is reused), a component of its own so that a cache built
 #                     before it existed keeps its `kube` build
@@ -53,7 +57,7 @@ KUBE_WANTED_MINOR="${KUBE_WANTED_MINOR:-1.33}"
 ETCD_WANTED_MINOR="${ETCD_WANTED_MINOR:-3.6}"
 PULUMI_LANGUAGE_NODEJS_PSEUDO="${PULUMI_LANGUAGE_NODEJS_PSEUDO:-}"
 
-ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd kube kube-tools command-standin)
+ALL_COMPONENTS=(pulumi language-nodejs kubernetes etcd etcd-tools kube kube-tools command-standin)
 STANDIN_SRC="$(cd "$HERE/../.." && pwd)/test/standins/command-provider"
 STANDIN_MOD=hardened-rke2.invalid/test/standins/command-provider
 
@@ -69,6 +73,8 @@ K8S_PROVIDER_MOD=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_SDK_MOD=github.com/pulumi/pulumi-kubernetes/sdk/v4
 KUBE_MOD=k8s.io/kubernetes
 ETCD_MOD=go.etcd.io/etcd/server/v3
+ETCDUTL_MOD=go.etcd.io/etcd/etcdutl/v3
+ETCDCTL_MOD=go.etcd.io/etcd/etcdctl/v3
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 die() {
@@ -272,6 +278,18 @@ resolve_etcd() {
 	return 1
 }
 
+# The same etcd version as `etcd` (its cached resolution): etcdutl writes and restores that version's snapshots.
+resolve_etcd-tools() {
+	local line ver
+	line="$(resolve etcd "$(wanted_of etcd)")" || return 1
+	ver="$(awk '{print $2}' <<<"$line")"
+	mod_available "$ETCDUTL_MOD" "$ver" && mod_available "$ETCDCTL_MOD" "$ver" || {
+		log "etcd-tools: $ETCDUTL_MOD or $ETCDCTL_MOD at $ver is not served by the proxy"
+		return 1
+	}
+	printf '%s %s %s %s %s\n' "$ETCDUTL_MOD" "$ver" "$ver" "$ETCDUTL_MOD" "same version as etcd"
+}
+
 # Content hash of the stand-in's sources (tests excluded): its version label and cache key.
 standin_hash() {
 	(cd "$STANDIN_SRC" && find . -maxdepth 1 -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) ! -name '*_test.go' |
@@ -285,7 +303,7 @@ wanted_of() {
 	kubernetes) printf '%s\n' "$KUBERNETES_PROVIDER_WANTED" ;;
 	command) printf '%s\n' "$COMMAND_WANTED" ;;
 	kube | kube-tools) printf 'v%s\n' "$KUBE_WANTED_MINOR" ;;
-	etcd) printf 'v%s\n' "$ETCD_WANTED_MINOR" ;;
+	etcd | etcd-tools) printf 'v%s\n' "$ETCD_WANTED_MINOR" ;;
 	*) die "unknown component: $1" ;;
 	esac
 }
@@ -299,6 +317,7 @@ binaries_of() {
 	kube) printf '%s\n' kube-apiserver kube-controller-manager ;;
 	kube-tools) printf '%s\n' kube-scheduler kubectl ;;
 	etcd) printf '%s\n' etcd ;;
+	etcd-tools) printf '%s\n' etcdutl etcdctl ;;
 	esac
 }
 
@@ -436,6 +455,15 @@ build_etcd() {
 	require "$w" "$mod" "$ver"
 	copy_replaces "$w" "$(mod_field "$mod" "$ver" GoMod)" go.etcd.io/etcd - go.etcd.io/tests/v3 - 'go.etcd.io/etcd/*' "$ver"
 	gobuild "$w" "$out/etcd" "-s -w" "$pkg"
+}
+
+build_etcd-tools() {
+	local mod="$1" ver="$2" out="$5" w="$6"
+	new_module "$w" etcd-tools
+	require "$w" "$mod" "$ver"
+	require "$w" "$ETCDCTL_MOD" "$ver"
+	copy_replaces "$w" "$(mod_field "$mod" "$ver" GoMod)" go.etcd.io/etcd - go.etcd.io/tests/v3 - 'go.etcd.io/etcd/*' "$ver"
+	gobuild "$w" "$out/" "-s -w" "$mod" "$ETCDCTL_MOD"
 }
 
 # ---------------------------------------------------------------- one component (child process)
