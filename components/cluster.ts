@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
+import { restoreSteps } from "./bootstrap/restore";
 import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
 import { rollStages } from "./bootstrap/roll";
@@ -131,6 +132,23 @@ export class HardenedCluster extends pulumi.ComponentResource {
     }
     const bootstraps = nodeSet.nodes.map((n) => byName.get(n.name) as NodeBootstrap);
     const firstServer = byName.get(first.name) as NodeBootstrap;
+    // A restore from a snapshot (the `restore` key) acts on the running cluster: after every node's bootstrap, and
+    // before the kubeconfig is read and the in-cluster objects are applied, which then meet the restored state.
+    const restored = spec.restore
+      ? restoreSteps(
+          name,
+          spec.restore,
+          stages
+            .flat()
+            .filter((n) => n.role === "server")
+            .map((n) => ({
+              name: n.name,
+              connection: n === first ? firstConnection : pulumi.output(connectionArgs(n.connection)),
+            })),
+          bootstraps.map((b) => b.rolled),
+          parent,
+        )
+      : [];
 
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
@@ -148,7 +166,11 @@ export class HardenedCluster extends pulumi.ComponentResource {
         // The kubeconfig holds the admin client key: never logged, stored only as a secret.
         logging: "none",
       },
-      { ...parent, dependsOn: [firstServer.rolled], additionalSecretOutputs: ["stdout", "stderr"] },
+      {
+        ...parent,
+        dependsOn: [firstServer.rolled, ...restored.slice(-1)],
+        additionalSecretOutputs: ["stdout", "stderr"],
+      },
     );
     // The operator's address, not the registration one: the kubeconfig is used from the operator's machine.
     const rewritten = pulumi
@@ -190,7 +212,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
       {
         spec,
         kubeconfig: this.kubeconfig,
-        clusterReady: bootstraps.flatMap((b) => [b.ready, b.rolled]),
+        clusterReady: [...bootstraps.flatMap((b) => [b.ready, b.rolled]), ...restored.slice(-1)],
         // Evidence that the audit policy in force logs: the newest audit event, read after the objects were applied.
         // The event names users and objects: kept as a secret, never logged. Marked secret here as well as in the
         // read's options: additionalSecretOutputs is applied by the engine, so without this the verification's

@@ -1,5 +1,9 @@
 // Section "etcdSnapshots": RKE2's scheduled etcd snapshots, kept on the servers and optionally copied to S3. The S3
 // credentials live in secret config keys and reach the node through a 0600 drop-in, never config.yaml.
+// Key "restore": a restore of the cluster from one of those snapshots, as RKE2 documents it (docs.rke2.io,
+// "Backup and Restore": every server stopped, `rke2 server --cluster-reset --cluster-reset-restore-path=<snapshot>` on
+// the first, the others' db folder removed and the servers started again to rejoin). It runs once per value: the steps
+// that carry it out are keyed on it (bootstrap/restore.ts), so leaving it set restores nothing again.
 import { z } from "zod";
 import { secretKeyName } from "./fields";
 import { isHostPort } from "./net";
@@ -7,6 +11,11 @@ import { bad } from "./problems";
 import { readOperatorFile, section, type SecretRef } from "./section";
 
 const CRON = /^(\S+\s+){4}\S+$/;
+/** A snapshot's name as RKE2 writes it (`<name>-<node>-<unix time>`, `.zip` when compressed): a plain file name, so
+ * it reaches the node's script as one word and can name no other folder. */
+const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,250}$/;
+/** Where RKE2 keeps local snapshots (its default etcd-snapshot-dir, which this product never changes). */
+export const SNAPSHOT_DIR = "/var/lib/rancher/rke2/server/db/snapshots";
 
 export const etcdSnapshotsShape = {
   etcdSnapshots: z
@@ -37,6 +46,19 @@ export const etcdSnapshotsShape = {
         .optional(),
     })
     .prefault({}),
+  restore: z
+    .strictObject({
+      snapshot: z.string().regex(SNAPSHOT_NAME, {
+        error: bad(
+          `is not a snapshot name; allowed: the file name of a snapshot in ${SNAPSHOT_DIR} on the first server ` +
+            "(as `rke2 etcd-snapshot ls` lists it, e.g. on-demand-s1-1764700000), or its S3 object name with " +
+            "from: s3; copy a snapshot from elsewhere into that folder first",
+        ),
+      }),
+      /** local: the first server's snapshot folder; s3: the bucket of etcdSnapshots.s3, fetched by RKE2 itself. */
+      from: z.enum(["local", "s3"]).default("local"),
+    })
+    .optional(),
 };
 
 function ref(key: string, purpose: string): SecretRef {
@@ -45,8 +67,16 @@ function ref(key: string, purpose: string): SecretRef {
 
 export const etcdSnapshots = section({
   shape: etcdSnapshotsShape,
-  build({ etcdSnapshots: raw }, { problems, load }) {
+  build({ etcdSnapshots: raw, restore }, { problems, load }) {
     const { schedule, retention, s3 } = raw;
+    if (restore?.from === "s3" && !s3) {
+      problems.add(
+        ["restore", "from"],
+        '"s3" without etcdSnapshots.s3; allowed: "local" (a snapshot on the first server), or set etcdSnapshots.s3 ' +
+          "to the bucket the snapshot is in (RKE2 reads the bucket and its credentials from there)",
+      );
+      return undefined;
+    }
     if (s3?.endpointCaFile !== undefined) {
       const ca = readOperatorFile(
         problems,
@@ -77,6 +107,7 @@ export const etcdSnapshots = section({
               },
             }),
         },
+        ...(restore && { restore }),
       },
       secrets: keys ? [keys.accessKey, keys.secretKey] : [],
     };

@@ -67,6 +67,62 @@ node="$(value node-name)"
 server="$(value server)"
 data=/var/lib/rancher/rke2
 mkdir -p "$data/agent" "$data/server"
+
+# ---- etcd snapshots and their restore, with the real etcd tools (etcdctl, etcdutl; e2e/toolchain/build.sh
+# etcd-tools), as k3s pkg/etcd/snapshot.go and etcd.go do them for RKE2 (docs.rke2.io, "Backup and Restore"):
+# - `rke2 etcd-snapshot save [--name N]` writes <N>-<node>-<unix time> (N: on-demand) into server/db/snapshots
+#   (0700) from the server's own etcd member, and says where;
+# - `rke2 server --cluster-reset --cluster-reset-restore-path=FILE` refuses while server/db/reset-flag exists, moves
+#   the etcd data to server/db/etcd-old-<unix time>, restores FILE as a one-member cluster of this server, writes
+#   the reset flag and exits, asking for a normal start (which removes the flag). S3 and a reset without a snapshot
+#   are not stood in.
+snapshots=$data/server/db/snapshots
+etcd_tls=$data/server/tls/etcd
+if [ "$role" = etcd-snapshot ]; then
+  [ "${2:-}" = save ] || fatal "STAND-IN: only 'etcd-snapshot save' is stood in"
+  name=on-demand
+  for a in "${@:3}"; do case "$a" in --name=*) name="${a#--name=}" ;; esac; done
+  if [ "${3:-}" = --name ] && [ -n "${4:-}" ]; then name="$4"; fi
+  mkdir -p "$snapshots"
+  chmod 0700 "$snapshots"
+  file="$snapshots/$name-$node-$(date +%s)"
+  /opt/standin-control-plane/bin/etcdctl --endpoints="https://$(cat /etc/standin-host-address):2379" \
+    --cacert="$etcd_tls/server-ca.crt" --cert="$etcd_tls/client.crt" --key="$etcd_tls/client.key" \
+    snapshot save "$file" >/dev/null || fatal "failed to save snapshot $file"
+  chmod 0600 "$file"
+  echo "level=info msg=\"Snapshot $(basename "$file") saved.\"" >&2
+  echo "$file"
+  exit 0
+fi
+reset=false
+restore_path=""
+for a in "${@:2}"; do
+  case "$a" in
+    --cluster-reset) reset=true ;;
+    --cluster-reset-restore-path=*) restore_path="${a#--cluster-reset-restore-path=}" ;;
+  esac
+done
+if [ "$role" = server ] && [ "$reset" = true ]; then
+  flag=$data/server/db/reset-flag
+  [ ! -e "$flag" ] || fatal "cluster-reset was successfully performed, please remove the cluster-reset flag and start rke2 normally, if you need to perform another cluster reset, you must first manually delete the $flag file"
+  [ -n "$restore_path" ] || fatal "STAND-IN: --cluster-reset without --cluster-reset-restore-path is not stood in"
+  [ -f "$restore_path" ] || fatal "STAND-IN: $restore_path is not a file (restoring from S3 is not stood in)"
+  etcd_pid="$(cat /run/standin/control-plane/0-static-pod-etcd.pid 2>/dev/null || true)"
+  if [ -n "$etcd_pid" ] && kill -0 "$etcd_pid" 2>/dev/null; then fatal "etcd is still running: stop rke2-server first"; fi
+  db=$data/server/db/etcd
+  address="$(cat /etc/standin-host-address)"
+  etcd_name="$(cat "$db/name" 2>/dev/null || printf '%s-%s' "$node" "$(printf '%s' "$node" | sha256sum | cut -c1-8)")"
+  if [ -d "$db" ]; then mv "$db" "$data/server/db/etcd-old-$(date +%s)"; fi
+  /opt/standin-control-plane/bin/etcdutl snapshot restore "$restore_path" --data-dir="$db" --name="$etcd_name" \
+    --initial-cluster="$etcd_name=https://$address:2380" --initial-advertise-peer-urls="https://$address:2380" \
+    >>/var/log/standin-etcdutl.log 2>&1 || fatal "failed to restore snapshot $restore_path (see /var/log/standin-etcdutl.log)"
+  (umask 077 && echo "$etcd_name" >"$db/name")
+  chmod 0700 "$db"
+  touch "$flag"
+  echo "$(date +%s) cluster-reset node=$node restore=$restore_path" >>/var/log/rke2-standin.log
+  echo "level=info msg=\"Managed etcd cluster membership has been reset, restart without --cluster-reset flag now. Backup and delete \${datadir}/server/db on each peer etcd server and rejoin the nodes\"" >&2
+  exit 0
+fi
 echo "$(date +%s) start $role node=$node server=${server:-<bootstrap>}" >>/var/log/rke2-standin.log
 if [ "$role" = server ]; then
   (umask 077 && printf 'K10standin::server:%s\n' "$(sha256sum "$token_file" | cut -c1-16)" >"$data/server/token")
@@ -328,6 +384,7 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
   db=$data/server/db/etcd
   mkdir -p "$db"
   chmod 0700 "$db"
+  rm -f "$data/server/db/reset-flag" # a normal start after a cluster reset (k3s pkg/etcd/etcd.go)
   etcd_name="$node-$(printf '%s' "$node" | sha256sum | cut -c1-8)"
   [ -f "$db/name" ] || (umask 077 && echo "$etcd_name" >"$db/name")
   etcd_name="$(cat "$db/name")"

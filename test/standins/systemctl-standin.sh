@@ -2,6 +2,7 @@
 # STAND-IN for systemctl inside a test root: there is no systemd there. It records every call in
 # /var/log/systemctl-standin.log, keeps enabled/active state in /run/standin, and "starts" rke2-server or rke2-agent
 # by running the unit's ExecStart once (the RKE2 stand-in exits after writing what the real one writes at start).
+# `stop` ends the processes the RKE2 stand-in started (its pid files), as systemd ends a unit's processes.
 set -euo pipefail
 
 log=/var/log/systemctl-standin.log
@@ -42,6 +43,18 @@ case "$verb" in
     rm -f "$state/$unit.active"
     run_unit
     touch "$state/$unit.active"
+    ;;
+  stop)
+    rm -f "$state/$unit.active"
+    # The static pods' restart loops sort first: ended first, each takes its process with it.
+    for pidfile in /run/standin/control-plane/*.pid; do
+      [ -f "$pidfile" ] || continue
+      pid="$(cat "$pidfile")"
+      case "$pid" in '' | *[!0-9]*) continue ;; esac
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -rf "$pidfile" "/proc/$pid" # a number: never /proc/sys
+    done
     ;;
   is-active)
     if [ -f "$state/$unit.active" ]; then

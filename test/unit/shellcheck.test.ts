@@ -24,6 +24,7 @@ describe("rendered scripts", () => {
     "components/bootstrap/scripts/place-files.sh",
     "components/bootstrap/scripts/check-host-key.sh",
     "components/bootstrap/scripts/roll.sh",
+    "components/bootstrap/scripts/restore.sh",
     "test/hosts/add-sshd.sh",
     "test/hosts/copy-with-libs.sh",
     "test/hosts/make-root.sh",
