@@ -16,6 +16,10 @@ const CRON = /^(\S+\s+){4}\S+$/;
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,250}$/;
 /** Where RKE2 keeps local snapshots (its default etcd-snapshot-dir, which this product never changes). */
 export const SNAPSHOT_DIR = "/var/lib/rancher/rke2/server/db/snapshots";
+const SNAPSHOT_ALLOWED =
+  `is not a snapshot name; allowed: the file name of a snapshot in ${SNAPSHOT_DIR} on the first server ` +
+  "(as `rke2 etcd-snapshot ls` lists it, e.g. on-demand-s1-1764700000), or its S3 object name with from: s3; copy a " +
+  "snapshot from elsewhere into that folder first";
 
 export const etcdSnapshotsShape = {
   etcdSnapshots: z
@@ -48,13 +52,9 @@ export const etcdSnapshotsShape = {
     .prefault({}),
   restore: z
     .strictObject({
-      snapshot: z.string().regex(SNAPSHOT_NAME, {
-        error: bad(
-          `is not a snapshot name; allowed: the file name of a snapshot in ${SNAPSHOT_DIR} on the first server ` +
-            "(as `rke2 etcd-snapshot ls` lists it, e.g. on-demand-s1-1764700000), or its S3 object name with " +
-            "from: s3; copy a snapshot from elsewhere into that folder first",
-        ),
-      }),
+      snapshot: z
+        .string({ error: bad(SNAPSHOT_ALLOWED) })
+        .regex(SNAPSHOT_NAME, { error: bad(SNAPSHOT_ALLOWED) }),
       /** local: the first server's snapshot folder; s3: the bucket of etcdSnapshots.s3, fetched by RKE2 itself. */
       from: z.enum(["local", "s3"]).default("local"),
     })
