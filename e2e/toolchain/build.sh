@@ -283,10 +283,10 @@ resolve_etcd-tools() {
 	local line ver
 	line="$(resolve etcd "$(wanted_of etcd)")" || return 1
 	ver="$(awk '{print $2}' <<<"$line")"
-	mod_available "$ETCDUTL_MOD" "$ver" && mod_available "$ETCDCTL_MOD" "$ver" || {
+	if ! mod_available "$ETCDUTL_MOD" "$ver" || ! mod_available "$ETCDCTL_MOD" "$ver"; then
 		log "etcd-tools: $ETCDUTL_MOD or $ETCDCTL_MOD at $ver is not served by the proxy"
 		return 1
-	}
+	fi
 	printf '%s %s %s %s %s\n' "$ETCDUTL_MOD" "$ver" "$ver" "$ETCDUTL_MOD" "same version as etcd"
 }
 

@@ -110,12 +110,13 @@ describe("defaults are written once, in the section schemas", () => {
     );
   });
 
-  // Not carried as such: secretsEncryption can only be true, s3, bastion and the addons' charts are unset in a minimal config, the public opt-ins are
+  // Not carried as such: secretsEncryption can only be true, s3, restore, bastion and the addons' charts are unset in a minimal config, the public opt-ins are
   // consumed by the CIDR rules, the AMI and zones become `ami` and `network`, and the fixture names its own pools.
   const carried = ([k]: [string, unknown]) =>
     !k.includes("[]") &&
     !["secretsEncryption", "allowPublicSsh", "allowPublicApi", "zones", "agentPools"].includes(k) &&
     !k.startsWith("etcdSnapshots.s3.") &&
+    !k.startsWith("restore.") &&
     !k.startsWith("bastion.") &&
     // Each chart's entry is unset in a minimal config; its defaults apply once the stack names the chart.
     !k.startsWith("addons.") &&

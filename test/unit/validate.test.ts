@@ -263,7 +263,7 @@ describe("bad input: each gets an exact message and no spec", () => {
     expect(problemsOf(c)).toEqual([
       'cluster.cnii: unknown key "cnii"; did you mean "cni"? allowed: name, distribution, selinux, ' +
         "secretsEncryption, verification, version, profile, cni, clusterCidr, serviceCidr, tlsSan, nodes, registries, " +
-        "install, etcdSnapshots, audit, podSecurity, namespaces, admissionGuard, fips, addons, upgrade",
+        "install, etcdSnapshots, restore, audit, podSecurity, namespaces, admissionGuard, fips, addons, upgrade",
       'cluster.nodes.hosts[0].hostkey: unknown key "hostkey"; did you mean "hostKey"? allowed: name, address, ' +
         "privateAddress, port, user, role, hostKey, labels, taints",
       'cluster.audit.maxage: unknown key "maxage"; did you mean "maxAge"? allowed: policyFile, logPath, maxAge, ' +
@@ -318,7 +318,7 @@ describe("bad input: each gets an exact message and no spec", () => {
     expect(problemsOf(c)).toEqual([
       'cluster.extra: unknown key "extra"; allowed: name, distribution, selinux, secretsEncryption, ' +
         "verification, version, profile, cni, clusterCidr, serviceCidr, tlsSan, nodes, registries, install, " +
-        "etcdSnapshots, audit, podSecurity, namespaces, admissionGuard, fips, addons, upgrade",
+        "etcdSnapshots, restore, audit, podSecurity, namespaces, admissionGuard, fips, addons, upgrade",
       "cluster.name: missing; allowed: lower-case letters, digits and '-'",
       "cluster.version: 3 was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in " +
         'quotes exactly as meant, e.g. "3"; allowed: a pinned RKE2 release such as v1.33.5+rke2r1',
