@@ -1,6 +1,6 @@
-// A restore from an etcd snapshot, end to end over real SSH (helpers/ssh-hosts.ts: two test hosts, each a throw-away
+// A restore from an etcd snapshot, end to end over real SSH (helpers/ssh-hosts.ts: three test hosts, each a throw-away
 // root with its own sshd, host key and loopback address), driven by the product's own `pulumi up` and its `restore`
-// key: a 2-server cluster goes up, an object is written, a snapshot is taken with `rke2 etcd-snapshot save` (as the
+// key: a 3-server cluster goes up (the stack refuses an even count), an object is written, a snapshot is taken with `rke2 etcd-snapshot save` (as the
 // README says), the object is changed and another made, and `pulumi up` with `restore.snapshot` set restores it in
 // RKE2's documented order (docs.rke2.io, "Backup and Restore"). The RKE2 stand-in (test/standins/rke2-standin.sh)
 // runs a real etcd per server and saves and restores snapshots with the real etcdctl and etcdutl
@@ -21,6 +21,7 @@ const STACK = "restore";
 const HOSTS: [name: string, address: string][] = [
   ["s1", "127.0.1.51"],
   ["s2", "127.0.1.52"],
+  ["s3", "127.0.1.53"],
 ];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-restore-"));
 const hosts: SshHost[] = [];
@@ -142,12 +143,12 @@ afterAll(async () => {
   else process.stdout.write(`kept ${work}\n`);
 }, 120_000);
 
-describe("a restore from an etcd snapshot over SSH (two servers)", () => {
+describe("a restore from an etcd snapshot over SSH (three servers)", () => {
   let snapshot = "";
 
   it("goes up, and a snapshot taken with `rke2 etcd-snapshot save` holds an object written before it", async () => {
     const first = up();
-    timings.push(["up of two servers (wall)", `${first.seconds.toFixed(1)} s`]);
+    timings.push(["up of three servers (wall)", `${first.seconds.toFixed(1)} s`]);
     expect(tail(first)).toEqual({ status: 0, tail: "" });
     const api = clientFor(kubeconfig());
     const created = await api.request("POST", "/api/v1/namespaces/default/configmaps", {
@@ -191,14 +192,16 @@ describe("a restore from an etcd snapshot over SSH (two servers)", () => {
     const r = up();
     timings.push(["up with restore.snapshot (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(tail(r)).toEqual({ status: 0, tail: "" });
-    // The order, from the engine's own event log: both servers stopped before the reset, the reset before the rejoin.
+    // The order, from the engine's own event log: every server stopped before the reset, the reset before the first
+    // rejoin, one rejoin after the other.
     const step = (s: string) => byName(r.steps, `restore-restore-${s}`);
-    for (const s of ["stop-s1", "stop-s2"])
+    for (const s of ["stop-s1", "stop-s2", "stop-s3"])
       expect(`${s} ended before the reset: ${step(s).endSeq < step("reset-s1").startSeq}`).toBe(
         `${s} ended before the reset: true`,
       );
     expect(step("rejoin-s2").startSeq).toBeGreaterThan(step("reset-s1").endSeq);
-    for (const s of ["stop-s1", "stop-s2", "reset-s1", "rejoin-s2"])
+    expect(step("rejoin-s3").startSeq).toBeGreaterThan(step("rejoin-s2").endSeq);
+    for (const s of ["stop-s1", "stop-s2", "stop-s3", "reset-s1", "rejoin-s2", "rejoin-s3"])
       timings.push([`  restore step ${s}`, `${step(s).end - step(s).start} s`]);
     // Nothing else ran: no node step, no in-cluster object.
     expect(
@@ -207,43 +210,47 @@ describe("a restore from an etcd snapshot over SSH (two servers)", () => {
       ].sort(),
     ).toEqual([
       "restore-restore-rejoin-s2",
+      "restore-restore-rejoin-s3",
       "restore-restore-reset-s1",
       "restore-restore-stop-s1",
       "restore-restore-stop-s2",
+      "restore-restore-stop-s3",
     ]);
-    // What the hosts saw: RKE2's cluster reset with the snapshot on s1, s2's old etcd data set aside.
+    // What the hosts saw: RKE2's cluster reset with the snapshot on s1, the others' old etcd data set aside.
     expect(fs.readFileSync(path.join(hostOf("s1").root, "var/log/rke2-standin.log"), "utf8")).toMatch(
       new RegExp(`cluster-reset node=s1 restore=/var/lib/rancher/rke2/server/db/snapshots/${snapshot}$`, "m"),
     );
     expect(fs.existsSync(path.join(hostOf("s1").root, "var/lib/rancher/rke2/server/db/reset-flag"))).toBe(
       false,
     );
-    expect(
-      fs
-        .readdirSync(path.join(hostOf("s2").root, "var/lib/rancher/rke2/server"))
-        .filter((d) => d.startsWith("db-before-restore-")),
-    ).toHaveLength(1);
+    for (const s of ["s2", "s3"])
+      expect(
+        fs
+          .readdirSync(path.join(hostOf(s).root, "var/lib/rancher/rke2/server"))
+          .filter((d) => d.startsWith("db-before-restore-")),
+      ).toHaveLength(1);
     // The object as it was at the snapshot, the later one gone.
     expect(await configMap("restore-proof")).toEqual({ state: "before the snapshot" });
     expect(await configMap("made-after-snapshot")).toBe(404);
-    // Two started etcd members again, and each server's API server ready (its /readyz includes its etcd).
-    const members = await until("two started etcd members", 60, () => {
+    // Three started etcd members again, and each server's API server ready (its /readyz includes its etcd).
+    const members = await until("three started etcd members", 60, () => {
       const lines = etcdMembers("s1")
         .out.split("\n")
         .filter((l) => / started, /.test(l));
-      return Promise.resolve(lines.length === 2 ? lines : undefined);
+      return Promise.resolve(lines.length === 3 ? lines : undefined);
     });
     expect(members.map((l) => l.split(", ")[2]).sort()).toEqual([
       expect.stringMatching(/^s1-\w+$/),
       expect.stringMatching(/^s2-\w+$/),
+      expect.stringMatching(/^s3-\w+$/),
     ]);
-    for (const s of ["s1", "s2"])
+    for (const s of ["s1", "s2", "s3"])
       expect(
         `${s} ${await until(`${s} ready`, 60, async () => ((await apiOf(s).request("GET", "/readyz")).status === 200 ? 200 : undefined))}`,
       ).toBe(`${s} 200`);
-    // s2 serves the restored object from its own etcd member.
-    const fromS2 = await apiOf("s2").request("GET", "/api/v1/namespaces/default/configmaps/restore-proof");
-    expect((fromS2.json as { data: unknown }).data).toEqual({ state: "before the snapshot" });
+    // The last server to rejoin serves the restored object from its own etcd member.
+    const fromS3 = await apiOf("s3").request("GET", "/api/v1/namespaces/default/configmaps/restore-proof");
+    expect((fromS3.json as { data: unknown }).data).toEqual({ state: "before the snapshot" });
   });
 
   it("changes nothing on the next up: the restore runs once per value", () => {
