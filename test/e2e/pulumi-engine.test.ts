@@ -207,6 +207,7 @@ describe("pulumi up with the real engine and kubernetes provider", () => {
       cwd: REPO,
       input: cp.kubeconfig,
       encoding: "utf8",
+      timeout: 120_000,
       env: {
         PATH: process.env.PATH,
         HARDENED_RKE2_EXPECT: JSON.stringify(expectationsOf(cp.spec)),

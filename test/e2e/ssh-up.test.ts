@@ -417,7 +417,7 @@ describe("pulumi up over SSH on four test hosts", () => {
         "-o",
         "name",
       ],
-      { encoding: "utf8" },
+      { encoding: "utf8", timeout: 60_000 },
     );
     expect(kubectl.stdout.split("\n").filter(Boolean).sort()).toEqual([
       "node/a1",

@@ -74,6 +74,8 @@ export function inRoot(root: string, argv: string[], input?: string): SpawnSyncR
     {
       encoding: "utf8",
       input,
+      // Bounded: a node script that hangs fails its test instead of holding the run (the e2e's CI limit).
+      timeout: 300_000,
     },
   );
 }
