@@ -29,6 +29,7 @@ import {
 } from "../helpers/pulumi-cli";
 import { authorize, makeSshHost, newKeyPair, SSH_PORT, type SshHost } from "../helpers/ssh-hosts";
 import { writeStandinRelease } from "../helpers/standin-root";
+import { negativeRun } from "../helpers/cis-negative";
 import { floorProject, mb, measuredRun, type IoSample } from "../helpers/proc-io";
 
 // Each phase is a whole `pulumi` run on a possibly loaded 2-core machine: generous limits, no retried assertion.
@@ -174,6 +175,15 @@ const changed = (steps: ResourceSpan[]) =>
   [
     ...new Set(steps.filter((s) => !/^pulumi:(pulumi:Stack|providers:)/.test(s.type)).map((s) => s.name)),
   ].sort();
+/** The processes the CIS host checks read the command lines of. */
+const CHECKED_PROCESSES = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+];
 const hostOf = (name: string) => hosts.find((h) => h.name === name) as SshHost;
 /** The processes running in a host's root, by the name they were started as (argv[0]): arguments and uid. */
 const processesOf = (h: SshHost) => {
@@ -329,6 +339,34 @@ describe("pulumi up over SSH on four test hosts", () => {
     // Every node reported its host checks: one line per control of its table.
     for (const [name] of HOSTS) expect(lines.some((l) => l.includes(` [${name}] `))).toBe(true);
     expect(verification).toMatch(/automated checks verified, 0 FAIL/);
+  });
+
+  it("fails each host check on a copy of a server's and an agent's real state with that check's cause put back", () => {
+    // The per-check negative run: the files the checks read, copied out of s1's and a1's roots after the `up`, and
+    // their processes' command lines as they run; for each line of the node's rendered check table, that audit's
+    // cause put back in a fresh copy (helpers/cis-negative.ts) and the node's own check script run over it.
+    const verified = /(\d+) of \d+ automated checks verified, 0 FAIL/.exec(
+      pulumi(["stack", "output", "cisVerification"]).stdout,
+    )?.[1];
+    let negatives = 0;
+    for (const name of ["s1", "a1"]) {
+      const running = Object.fromEntries(
+        Object.entries(processesOf(hostOf(name)))
+          .filter(([p]) => CHECKED_PROCESSES.includes(p))
+          .map(([p, { args }]) => [p, args.slice(1)]),
+      );
+      const r = negativeRun(
+        hostOf(name).root,
+        running,
+        fs.mkdtempSync(path.join(work, `cis-negative-${name}-`)),
+      );
+      expect({ name, baseFails: r.baseFails, wrong: r.wrong }).toEqual({ name, baseFails: [], wrong: [] });
+      negatives += r.failedAsExpected;
+    }
+    const line = `rke2-cis-1.12: ${verified} automated checks verified, ${negatives} negative cases failed as expected`;
+    process.stdout.write(`${line}\n`);
+    timings.push(["CIS host checks (s1, a1)", line]);
+    expect(Number(verified)).toBeGreaterThanOrEqual(74);
   });
 
   it("runs RKE2's command lines and files on the first server, and every node's kubelet stand-in registers its Node", async () => {
