@@ -50,7 +50,8 @@ const made: string[] = [];
 afterAll(async () => {
   for (const dir of made.splice(0)) {
     await stopRootProcesses(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    // HARDENED_RKE2_E2E_KEEP=1 keeps the roots (their logs) for a look after a failure.
+    if (!process.env.HARDENED_RKE2_E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
