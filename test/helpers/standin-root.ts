@@ -59,6 +59,9 @@ afterAll(async () => {
 export function makeRoot(): string {
   requireRoot();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "hardened-rke2-root-"));
+  // A host's / is 0755; mkdtemp makes 0700, and the etcd user (the RKE2 stand-in's etcd under the CIS profile) could
+  // not reach anything in it.
+  fs.chmodSync(root, 0o755);
   made.push(root);
   const r = spawnSync("bash", [path.join(REPO, "test", "hosts", "make-root.sh"), root, STANDINS], {
     encoding: "utf8",

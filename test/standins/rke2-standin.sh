@@ -216,8 +216,9 @@ api() { # method path [body] [content type]
   local body="${3:-}"
   printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n%s' \
     "$1" "$2" "$address" "${4:-application/json}" "${#body}" "$body" |
-    openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" -key "$tls/client-admin.key" \
-      -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true # head may close the pipe first
+    timeout 15 openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" \
+      -key "$tls/client-admin.key" -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true
+  # (head may close the pipe first; an API server that accepts and never answers costs 15 s, never the whole start)
 }
 
 # The files a joining server gets from the first one: RKE2's bootstrap data (k3s pkg/bootstrap: the CAs with their
@@ -252,7 +253,7 @@ if [ "$first_server" = false ]; then
   chmod 0700 "$fetched"
   fetch() { # file destination: non-zero when the server did not answer with the file
     printf 'GET %s/%s HTTP/1.0\r\n\r\n' "$path" "$1" |
-      openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$2.tmp"
+      timeout 30 openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$2.tmp"
     [ -s "$2.tmp" ] && [ "$(head -c 13 "$2.tmp")" != "Error opening" ] && mv "$2.tmp" "$2"
   }
   if [ "$control_plane" = true ]; then
@@ -356,7 +357,7 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
     else
       etcd_api() { # path json: the response body (HTTP/1.0: not chunked)
         printf 'POST %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "${#2}" "$2" |
-          openssl s_client -quiet -connect "$join_host:2379" -cert "$tls/etcd/client.crt" \
+          timeout 15 openssl s_client -quiet -connect "$join_host:2379" -cert "$tls/etcd/client.crt" \
             -key "$tls/etcd/client.key" -CAfile "$tls/etcd/server-ca.crt" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' || true
       }
       members="$(etcd_api /v3/cluster/member/list '{}')"
@@ -395,6 +396,9 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
   mv "$db/config.tmp" "$db/config"
   etcd_run=()
   if [ -n "$profile" ]; then
+    # The search bit on the folders above the data dir (a `mkdir -p` under umask 077, as the files step's, makes them
+    # 0700): RKE2's etcd container gets the data dir mounted, the stand-in's etcd user walks the host's path to it.
+    chmod o+x /var/lib/rancher "$data" "$data/server" "$data/server/db"
     chown -R etcd:etcd "$db"
     chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
     etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)
