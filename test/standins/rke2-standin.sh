@@ -107,8 +107,7 @@ if [ "$role" = server ] && [ "$reset" = true ]; then
   [ ! -e "$flag" ] || fatal "cluster-reset was successfully performed, please remove the cluster-reset flag and start rke2 normally, if you need to perform another cluster reset, you must first manually delete the $flag file"
   [ -n "$restore_path" ] || fatal "STAND-IN: --cluster-reset without --cluster-reset-restore-path is not stood in"
   [ -f "$restore_path" ] || fatal "STAND-IN: $restore_path is not a file (restoring from S3 is not stood in)"
-  etcd_pid="$(cat /run/standin/control-plane/0-static-pod-etcd.pid 2>/dev/null || true)"
-  if [ -n "$etcd_pid" ] && kill -0 "$etcd_pid" 2>/dev/null; then fatal "etcd is still running: stop rke2-server first"; fi
+  if [ -f /run/standin/control-plane/etcd.loop ]; then fatal "etcd is still running: stop rke2-server first"; fi
   db=$data/server/db/etcd
   address="$(cat /etc/standin-host-address)"
   etcd_name="$(cat "$db/name" 2>/dev/null || printf '%s-%s' "$node" "$(printf '%s' "$node" | sha256sum | cut -c1-8)")"

@@ -46,14 +46,18 @@ case "$verb" in
     ;;
   stop)
     rm -f "$state/$unit.active"
-    # The static pods' restart loops sort first: ended first, each takes its process with it.
-    for pidfile in /run/standin/control-plane/*.pid; do
-      [ -f "$pidfile" ] || continue
-      pid="$(cat "$pidfile")"
+    # The RKE2 stand-in runs each process under a loop of its own (pid in <name>.loop): ending the loop ends its
+    # process, as systemd ends a unit's processes. Only loops are signalled (rke2-standin.sh says why).
+    for loop in /run/standin/control-plane/*.loop; do
+      [ -f "$loop" ] || continue
+      pid="$(cat "$loop")"
       case "$pid" in '' | *[!0-9]*) continue ;; esac
       kill "$pid" 2>/dev/null || true
-      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      rm -rf "$pidfile" "/proc/$pid" # a number: never /proc/sys
+      for _ in $(seq 300); do
+        if [ ! -f "$loop" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+        sleep 0.1
+      done
+      rm -f "$loop"
     done
     ;;
   is-active)
