@@ -134,6 +134,13 @@ export interface RunOptions {
    * changed replacementTrigger replaces the resource, which then stores its new input).
    */
   previous?: ProgramRun;
+  /**
+   * The cluster's instances EC2 answers with (getInstances): each with the image it runs. Unset: none (a first `up`).
+   * The mock filters them by the `image-id` filter as EC2 does.
+   */
+  running?: { id: string; image: string }[];
+  /** The range the mocked getVpc answers for a given vpcId (default 10.99.0.0/16). */
+  vpcCidr?: string;
 }
 
 export async function runProgram(
@@ -188,7 +195,15 @@ export async function runProgram(
           case "aws:ec2/getAmi:getAmi":
             return { id: options.newestAmi ?? "ami-0123456789abcdef0" };
           case "aws:ec2/getVpc:getVpc":
-            return { cidrBlock: "10.99.0.0/16" };
+            return { cidrBlock: options.vpcCidr ?? "10.99.0.0/16" };
+          case "aws:ec2/getInstances:getInstances": {
+            const filters = (args.inputs.filters ?? []) as { name: string; values: string[] }[];
+            const image = filters.find((f) => f.name === "image-id");
+            const ids = (options.running ?? [])
+              .filter((i) => !image || image.values.includes(i.image))
+              .map((i) => i.id);
+            return { ids, privateIps: [], publicIps: [], ipv6Addresses: [] };
+          }
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
