@@ -172,5 +172,5 @@ function machineOf(run: ProgramRun, command: string): string | undefined {
   );
   if (!instance) return undefined;
   if (step[2] === "leave" && !/server/.test(instance.inputs.tags?.["hardened-rke2/role"] ?? "")) return undefined;
-  return `${instance.name}-id`;
+  return instance.id;
 }
