@@ -117,7 +117,12 @@ export class HardenedCluster extends pulumi.ComponentResource {
         return {};
       }
       return {
-        before: rollStep(bootstrap, "leave", { ...step, trigger: nodeSet.image }, { ...parent, dependsOn: rolledBefore }),
+        before: rollStep(
+          bootstrap,
+          "leave",
+          { ...step, trigger: nodeSet.image },
+          { ...parent, dependsOn: rolledBefore },
+        ),
       };
     };
     const byName = new Map<string, NodeBootstrap>();
@@ -126,7 +131,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
       const rolledBefore = previousStage.map((b) => b.rolled);
       const current = stage.map((node) => {
         const rollHost = {
-          connection: node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
+          connection:
+            node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
         };
         const leave = leaveOf(`${name}-${node.name}`, node, rollHost, rolledBefore);
         // An image change replaces this node's machine only after the stage before it is rolled, and an agent's

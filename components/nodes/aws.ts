@@ -121,7 +121,12 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       loadBalancer: () => this.loadBalancer(name, "nlb", network, groups.nlb, servers, tags),
     });
     this.apiAddress = this.operatorApi(name, source, network, groups, servers, tags);
-    this.registerOutputs({ registrationAddress: this.registrationAddress, apiAddress: this.apiAddress });
+    // imageChange: the policy pack's aws-image-change-ordered reads it (a stack policy sees a component's outputs).
+    this.registerOutputs({
+      registrationAddress: this.registrationAddress,
+      apiAddress: this.apiAddress,
+      imageChange: this.imageChange,
+    });
   }
 
   /** The address the operator's machine reaches the API on (kubeconfig, Kubernetes provider, verification). */
@@ -185,7 +190,11 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
    * anything. A multi-server cluster without the registration load balancer is refused here: its registration
    * address is the first server's own, which goes with its machine.
    */
-  private imageBehind(spec: ClusterSpec, source: AwsNodes, amiId: pulumi.Output<string>): pulumi.Output<boolean> {
+  private imageBehind(
+    spec: ClusterSpec,
+    source: AwsNodes,
+    amiId: pulumi.Output<string>,
+  ): pulumi.Output<boolean> {
     const instances = (image?: pulumi.Output<string>) =>
       aws.ec2.getInstancesOutput(
         {
@@ -525,13 +534,13 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     const { instance, hostKey } = this.vm(
       `${name}-${planned.name}`,
       {
-      subnetId: network.nodeSubnets[i % network.nodeSubnets.length],
-      group,
-      instanceType: pool.instanceType,
-      rootVolumeGb: pool.rootVolumeGb,
-      publicIp: source.publicIp,
-      role: planned.role,
-      keyPair: ctx.keyPair,
+        subnetId: network.nodeSubnets[i % network.nodeSubnets.length],
+        group,
+        instanceType: pool.instanceType,
+        rootVolumeGb: pool.rootVolumeGb,
+        publicIp: source.publicIp,
+        role: planned.role,
+        keyPair: ctx.keyPair,
         amiId: ctx.amiId,
         tags: ctx.tags,
       },
@@ -541,7 +550,9 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
         // old member leaves first, etcd's own order for replacing a member, etcd.io/docs/v3.5/op-guide/
         // runtime-configuration). The node's leave runs first (drain, etcd member removed, Node deleted: roll.sh).
         deleteBeforeReplace: true,
-        dependsOn: ctx.imageChange.apply((change): Promise<pulumi.Resource[]> => (change ? after : Promise.resolve([]))),
+        dependsOn: ctx.imageChange.apply((change): Promise<pulumi.Resource[]> =>
+          change ? after : Promise.resolve([]),
+        ),
       },
     );
     return {

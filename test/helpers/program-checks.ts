@@ -161,16 +161,19 @@ export function checkAwsProvider(run: ProgramRun, name: string, region: string) 
  * the agent's machine; the stack-wide reads carry none.
  */
 function machineOf(run: ProgramRun, command: string): string | undefined {
-  const step = /^(.*)-(host-key|files|sysctl|etcd-user|fips-kernel|install|fips-module|start|ready|gate|cis|leave|artifact-.*)$/.exec(
-    command,
-  );
+  const step =
+    /^(.*)-(host-key|files|sysctl|etcd-user|fips-kernel|install|fips-module|start|ready|gate|cis|leave|artifact-.*)$/.exec(
+      command,
+    );
   if (!step) return undefined;
   const [, bootstrap] = step;
   const stack = bootstrap.split("-")[0];
   const instance = run.resources.find(
-    (r) => r.type === "aws:ec2/instance:Instance" && r.name === bootstrap.replace(`${stack}-`, `${stack}-nodes-`),
+    (r) =>
+      r.type === "aws:ec2/instance:Instance" && r.name === bootstrap.replace(`${stack}-`, `${stack}-nodes-`),
   );
   if (!instance) return undefined;
-  if (step[2] === "leave" && !/server/.test(instance.inputs.tags?.["hardened-rke2/role"] ?? "")) return undefined;
+  if (step[2] === "leave" && !/server/.test(instance.inputs.tags?.["hardened-rke2/role"] ?? ""))
+    return undefined;
   return instance.id;
 }

@@ -4,7 +4,9 @@
 // (that the engine deletes the server's leave before its delete-before-replace instance, that the commands run) an
 // end-to-end run on AWS would.
 import { rollStages } from "../../components/bootstrap/roll";
-import { runProgram, unwrap, type ProgramRun } from "../helpers/program";
+import { policies } from "../../policy/policies";
+import { checkPack, fromRecorded } from "../helpers/policy";
+import { runProgram, unwrap, type ProgramRun, type Recorded } from "../helpers/program";
 import { filesOf } from "../helpers/program-checks";
 
 const OLD = "ami-0123456789abcdef0";
@@ -32,9 +34,17 @@ let resumed: ProgramRun;
 beforeAll(async () => {
   first = await runProgram("prod", batchOfTwo);
   // A newer image is published; the stack still names the kept one, which every machine runs.
-  same = await runProgram("prod", batchOfTwo, { previous: first, newestAmi: NEW, running: machinesOf(first) });
+  same = await runProgram("prod", batchOfTwo, {
+    previous: first,
+    newestAmi: NEW,
+    running: machinesOf(first),
+  });
   // amiRefresh asks for the newest image: every machine runs another one.
-  changed = await runProgram("prod", refreshed, { previous: same, newestAmi: NEW, running: machinesOf(same) });
+  changed = await runProgram("prod", refreshed, {
+    previous: same,
+    newestAmi: NEW,
+    running: machinesOf(same),
+  });
   // The roll stopped after the first server: the rest still run the old image, so the order still holds.
   resumed = await runProgram("prod", refreshed, {
     previous: changed,
@@ -54,7 +64,13 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
       NODES.map((n) => ({ name: n, role: n.startsWith("server") ? "server" : "agent" })),
       2,
     ).map((s) => s.map((n) => n.name));
-    expect(stages).toEqual([["server-0"], ["server-1"], ["server-2"], ["workers-0", "workers-1"], ["workers-2"]]);
+    expect(stages).toEqual([
+      ["server-0"],
+      ["server-1"],
+      ["server-2"],
+      ["workers-0", "workers-1"],
+      ["workers-2"],
+    ]);
     const expected = Object.fromEntries(
       stages.flatMap((stage, k) =>
         stage.map((n) => [
@@ -128,5 +144,26 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
     expect(filesOf(first, "prod-server-1").get("/etc/rancher/rke2/config.yaml")?.content).toContain(
       "server: https://prod-nodes-nlb.elb.example:9345",
     );
+  });
+
+  it("passes the pack, which refuses the change when a machine does not wait for its stage or its leave", async () => {
+    expect(await checkPack(policies, fromRecorded(changed.resources))).toEqual([]);
+    // What a program that dropped two dependencies would send: server-1's machine no longer waits for server-0's roll,
+    // and workers-2's no longer for its leave.
+    const drop = (r: Recorded, name: string, dep: string): Recorded =>
+      r.name === name ? { ...r, dependsOn: r.dependsOn.filter((d) => d !== dep) } : r;
+    const weakened = changed.resources.map((r) =>
+      drop(
+        drop(r, "prod-nodes-server-1", "prod-server-0-uncordon"),
+        "prod-nodes-workers-2",
+        "prod-workers-2-leave",
+      ),
+    );
+    expect(await checkPack(policies, fromRecorded(weakened))).toEqual([
+      "aws-image-change-ordered: the machines of servers prod-server-0 and prod-server-1 may be replaced at the same time; etcd keeps quorum only while one member at a time is away",
+      "aws-image-change-ordered: node prod-workers-2 is not drained and taken out of the cluster before its machine is replaced",
+    ]);
+    // The same graph on a run that replaces nothing is not judged by this policy (it has no chain to judge).
+    expect(await checkPack(policies, fromRecorded(same.resources))).toEqual([]);
   });
 });
