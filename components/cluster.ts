@@ -100,6 +100,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const firstConnection = pulumi.output(connectionArgs(first.connection));
     // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
     const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
+    let serverLeave: command.remote.Command | undefined;
     // A node's way out of the cluster before the stack replaces its machine (roll.sh leave): a server leaves from its
     // own old machine when the engine replaces it; an agent leaves through the first server, after the stage before
     // it, each time the image changes.
@@ -113,7 +114,13 @@ export class HardenedCluster extends pulumi.ComponentResource {
       if (!machine || !nodeSet.image) return {};
       const step = { spec, node, host: rollHost };
       if (node.role === "server") {
-        leaveOnReplace(bootstrap, { ...step, machine: machine.id }, { ...parent, dependsOn: [machine] });
+        // Each after the previous server's: `pulumi destroy` deletes them in the reverse order, one at a time, so
+        // etcd loses one member at a time there too (the last server, without peers, only drains).
+        serverLeave = leaveOnReplace(
+          bootstrap,
+          { ...step, machine: machine.id },
+          { ...parent, dependsOn: [machine, ...(serverLeave ? [serverLeave] : [])] },
+        );
         return {};
       }
       return {

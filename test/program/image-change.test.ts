@@ -107,6 +107,9 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
       expect(leave.dependsOn).toContain(`prod-nodes-${s}`);
       expect(unwrap(leave.inputs.connection).host).toBe(instance(changed, s).outputs?.privateIp);
     }
+    // One after the other, so `pulumi destroy` (which deletes in the reverse order) takes one member at a time.
+    expect(changed.byName("prod-server-1-leave").dependsOn).toContain("prod-server-0-leave");
+    expect(changed.byName("prod-server-2-leave").dependsOn).toContain("prod-server-1-leave");
   });
 
   it("has each agent leave through the first server after the stage before it, again for each new image", () => {
