@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
-import { leaveOnReplace, rollStages, rollStep } from "./bootstrap/roll";
+import { leaveBeforeReplace, leaveOnReplace, rollStages } from "./bootstrap/roll";
 import {
   READ_KUBECONFIG,
   rewriteKubeconfig,
@@ -124,10 +124,10 @@ export class HardenedCluster extends pulumi.ComponentResource {
         return {};
       }
       return {
-        before: rollStep(
+        before: leaveBeforeReplace(
           bootstrap,
-          "leave",
           { ...step, trigger: nodeSet.image },
+          nodeSet.imageChange ?? pulumi.output(false),
           { ...parent, dependsOn: rolledBefore },
         ),
       };

@@ -119,3 +119,29 @@ export function leaveOnReplace(
     opts,
   );
 }
+
+/**
+ * An agent's leave before an image change replaces its machine: drained and its Node deleted, through its roll host
+ * (the first server, new by the agents' turn). It runs again for each new image (its trigger), and it does so only on
+ * a run that replaces machines: on any other run its command is a login check, so a first `up`, a scale-up, or a
+ * stack that gains this step with a newer version of the product never drains a node that stays. (The run after an
+ * image change updates it back to the login check: one update, which runs nothing on any node.)
+ */
+export function leaveBeforeReplace(
+  name: string,
+  args: Omit<RollStepArgs, "machine">,
+  replacing: pulumi.Output<boolean>,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    `${name}-leave`,
+    {
+      connection: args.host.connection,
+      create: replacing.apply((r) => (r ? rollCommand("leave", args) : CONNECTION_CHECK)),
+      update: CONNECTION_CHECK,
+      ...stepOptions,
+      triggers: [args.trigger],
+    },
+    opts,
+  );
+}

@@ -53,6 +53,8 @@ export interface NodeSet {
   apiAddress: pulumi.Output<string>;
   /** The image the machines run (sources that make machines): an agent's leave runs again when it changes. */
   image?: pulumi.Output<string>;
+  /** True on a run that replaces machines (some run another image than `image`). */
+  imageChange?: pulumi.Output<boolean>;
   /** The jump host SSH goes through, when the source made one: its public address and pinned host key. */
   bastion?: { host: pulumi.Output<string>; hostKey: pulumi.Output<string>; user: string };
 }

@@ -3,6 +3,7 @@
 // before its machine goes; a first `up` and a run that changes no image have no such chain. What mocks cannot show
 // (that the engine deletes the server's leave before its delete-before-replace instance, that the commands run) an
 // end-to-end run on AWS would.
+import { CONNECTION_CHECK } from "../../components/bootstrap/remote";
 import { rollStages } from "../../components/bootstrap/roll";
 import { policies } from "../../policy/policies";
 import { checkPack, fromRecorded } from "../helpers/policy";
@@ -102,7 +103,9 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
     for (const s of ["server-0", "server-1", "server-2"]) {
       const leave = changed.byName(`prod-${s}-leave`);
       expect(leave.inputs.create).toBeUndefined();
-      expect(unwrap(leave.inputs.delete)).toContain("base64");
+      expect(unwrap(leave.inputs.delete)).toMatch(
+        new RegExp(`bash -c "\\$script" script leave prod-${s} server `),
+      );
       expect(unwrap(leave.inputs.triggers)).toEqual([instance(changed, s).id]);
       expect(leave.dependsOn).toContain(`prod-nodes-${s}`);
       expect(unwrap(leave.inputs.connection).host).toBe(instance(changed, s).outputs?.privateIp);
@@ -120,6 +123,13 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
     expect(unwrap(leave.inputs.connection).host).toBe(instance(changed, "server-0").outputs?.privateIp);
     expect(unwrap(first.byName("prod-workers-2-leave").inputs.triggers)).toEqual([OLD]);
     expect(unwrap(leave.inputs.triggers)).toEqual([NEW]);
+    // It drains only on a run that replaces machines: on a first up (or a stack that gains the step with a newer
+    // product) it is a login check, never a drain of a node that stays.
+    expect(unwrap(first.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
+    expect(unwrap(same.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
+    expect(unwrap(leave.inputs.create)).toMatch(
+      /bash -c "\$script" script leave prod-workers-2 agent v\S+ \d+/,
+    );
     // The agent starts only after its leave, so a leave never takes a new Node away.
     expect(changed.byName("prod-workers-2-start").dependsOn).toContain("prod-workers-2-leave");
   });
