@@ -167,13 +167,11 @@ function machineOf(run: ProgramRun, command: string): string | undefined {
     );
   if (!step) return undefined;
   const [, bootstrap] = step;
-  const stack = bootstrap.split("-")[0];
+  // The node's machine: `<cluster>-nodes-<node>` for the bootstrap `<cluster>-<node>` (the cluster's name may hold "-").
   const instance = run.resources.find(
-    (r) =>
-      r.type === "aws:ec2/instance:Instance" && r.name === bootstrap.replace(`${stack}-`, `${stack}-nodes-`),
+    (r) => r.type === "aws:ec2/instance:Instance" && r.name.replace("-nodes-", "-") === bootstrap,
   );
   if (!instance) return undefined;
-  if (step[2] === "leave" && !/server/.test(instance.inputs.tags?.["hardened-rke2/role"] ?? ""))
-    return undefined;
+  if (step[2] === "leave" && instance.inputs.tags?.["hardened-rke2/role"] !== "server") return undefined;
   return instance.id;
 }
