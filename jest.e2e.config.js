@@ -5,4 +5,7 @@ module.exports = {
   testPathIgnorePatterns: ["/node_modules/"],
   testMatch: ["**/test/e2e/**/*.test.ts"],
   testTimeout: 300000,
+  // The suites start servers and hosts of their own and stop them in afterAll; should one be left (a suite stopped by
+  // a failure halfway), jest still exits when the last suite ends instead of holding CI until its time limit.
+  forceExit: true,
 };

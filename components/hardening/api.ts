@@ -44,6 +44,11 @@ export function clientFor(kubeconfigText: string): Client {
               ...(user.token !== undefined ? { Authorization: `Bearer ${user.token}` } : {}),
             },
             timeout: 30_000,
+            // A connection per request, never one from the pool: an API server restarted between two requests (a
+            // roll, a certificate rotation) has closed the pooled one, and a caller whose event loop was busy in the
+            // meantime (the SSH e2e waits on a whole `pulumi up`) would still be handed it and fail with EPIPE or
+            // "socket hang up" (Node's global agent keeps connections alive since Node 19).
+            agent: false,
           },
           (res) => {
             const chunks: Buffer[] = [];
@@ -61,7 +66,7 @@ export function clientFor(kubeconfigText: string): Client {
           },
         );
         req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
-        req.on("error", reject);
+        req.on("error", (err: Error) => reject(new Error(`${method} ${base.origin}${path}: ${err.message}`)));
         if (payload !== undefined) req.write(payload);
         req.end();
       }),

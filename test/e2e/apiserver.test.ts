@@ -7,14 +7,21 @@
 // SSH transport (no command provider). The same objects applied by the real Pulumi engine are in
 // pulumi-engine.test.ts.
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { gatherFacts } from "../../cli/cis-check";
 import { fetchAnswers } from "../../components/hardening/api";
 import { hostChecks } from "../../components/hardening/host-checks";
-import { expectationsOf, formatResults, verifyControls } from "../../components/hardening/verify";
+import { formatResults, verifyControls } from "../../components/hardening/verify";
 import { GUARD_MESSAGE, renderClusterObjects } from "../../components/render/kube";
-import { e2eClusterConfig, startFirstServer, until, type ControlPlane } from "../helpers/control-plane";
+import {
+  e2eClusterConfig,
+  inClusterExpectations,
+  startFirstServer,
+  until,
+  type ControlPlane,
+} from "../helpers/control-plane";
 
 let cp: ControlPlane;
 let spec: ControlPlane["spec"];
@@ -93,7 +100,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
 
   it("has every control pass, read back through the API (CIS 5.3.2, 5.1.5, 5.2.2, 3.2.1)", async () => {
     const answers = await fetchAnswers(client(), "");
-    const results = verifyControls(expectationsOf(spec), {
+    const results = verifyControls(inClusterExpectations(spec), {
       ...answers,
       auditLogLine: lastLine(),
     });
@@ -146,7 +153,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
 
   it("then names the failing control: the outside namespace has no NetworkPolicy", async () => {
     const answers = await fetchAnswers(client(), '{"level":"Metadata"}');
-    const [np] = verifyControls(expectationsOf(spec), answers);
+    const [np] = verifyControls(inClusterExpectations(spec), answers);
     expect(np).toEqual({
       key: "namespaceNetworkPolicies",
       id: "5.3.2",
@@ -183,12 +190,33 @@ describe("the rendered hardening on a real kube-apiserver", () => {
       stringData: { value: plain },
     });
     expect(created.status).toBe(201);
-    // etcd's own JSON gateway on the host's address (the stand-in serves etcd on it, as RKE2's etcd listens there).
-    const r = await fetch("http://127.0.1.1:2379/v3/kv/range", {
-      method: "POST",
-      body: JSON.stringify({ key: Buffer.from("/registry/secrets/shop/at-rest").toString("base64") }),
+    // etcd's own JSON gateway on the host's address (the stand-in serves etcd on it, as RKE2's etcd listens there), over
+    // TLS with the etcd client certificate RKE2 gives the API server.
+    const tls = (f: string) => fs.readFileSync(path.join(cp.root, "var/lib/rancher/rke2/server/tls/etcd", f));
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = https.request(
+        {
+          method: "POST",
+          hostname: "127.0.1.1",
+          port: 2379,
+          path: "/v3/kv/range",
+          ca: tls("server-ca.crt"),
+          cert: tls("client.crt"),
+          key: tls("client.key"),
+          agent: false,
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("etcd range timed out")));
+      req.on("error", reject);
+      req.end(JSON.stringify({ key: Buffer.from("/registry/secrets/shop/at-rest").toString("base64") }));
     });
-    const kvs = ((await r.json()) as { kvs?: { value: string }[] }).kvs ?? [];
+    const kvs = (JSON.parse(body) as { kvs?: { value: string }[] }).kvs ?? [];
     expect(kvs).toHaveLength(1);
     const stored = Buffer.from(kvs[0].value, "base64").toString("latin1");
     expect(stored.startsWith("k8s:enc:aescbc:v1:")).toBe(true);
@@ -217,7 +245,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
 
   it("names a failing control for each in-cluster object removed, one at a time", async () => {
     const verdict = async () => {
-      return verifyControls(expectationsOf(spec), await fetchAnswers(client(), lastLine()))
+      return verifyControls(inClusterExpectations(spec), await fetchAnswers(client(), lastLine()))
         .filter((r) => !r.pass)
         .map((r) => `${r.id} ${r.detail}`);
     };

@@ -50,7 +50,8 @@ const made: string[] = [];
 afterAll(async () => {
   for (const dir of made.splice(0)) {
     await stopRootProcesses(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    // HARDENED_RKE2_E2E_KEEP=1 keeps the roots (their logs) for a look after a failure.
+    if (!process.env.HARDENED_RKE2_E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -58,6 +59,9 @@ afterAll(async () => {
 export function makeRoot(): string {
   requireRoot();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "hardened-rke2-root-"));
+  // A host's / is 0755; mkdtemp makes 0700, and the etcd user (the RKE2 stand-in's etcd under the CIS profile) could
+  // not reach anything in it.
+  fs.chmodSync(root, 0o755);
   made.push(root);
   const r = spawnSync("bash", [path.join(REPO, "test", "hosts", "make-root.sh"), root, STANDINS], {
     encoding: "utf8",
@@ -74,6 +78,8 @@ export function inRoot(root: string, argv: string[], input?: string): SpawnSyncR
     {
       encoding: "utf8",
       input,
+      // Bounded: a node script that hangs fails its test instead of holding the run (the e2e's CI limit).
+      timeout: 300_000,
     },
   );
 }

@@ -24,7 +24,7 @@ mknod -m 0444 "$root/dev/urandom" c 1 9
 
 tools=(bash sh env sysctl grep cut cat mkdir chmod chown mktemp base64 cmp stat mv rm sha256sum awk tar gzip cp
   groupadd useradd usermod id date sleep tr sort head tail ls dirname basename touch nologin find sed wc ln
-  openssl setsid seq setpriv)
+  openssl setsid seq setpriv timeout)
 # shellcheck source=/dev/null  # copy-with-libs.sh is checked on its own
 . "$(dirname "${BASH_SOURCE[0]}")/copy-with-libs.sh"
 for tool in "${tools[@]}"; do

@@ -41,7 +41,7 @@ api() { # method path [body] [content type] -> the HTTP status code
   local body="${3:-}"
   printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n%s' \
     "$1" "$2" "${hostport%%:*}" "${4:-application/json}" "${#body}" "$body" |
-    openssl s_client -quiet -connect "$hostport" -cert "$cert" -key "$key" -CAfile "$ca" -verify_return_error \
+    timeout 15 openssl s_client -quiet -connect "$hostport" -cert "$cert" -key "$key" -CAfile "$ca" -verify_return_error \
       2>/dev/null | head -n 1 | cut -d' ' -f2 || true # head may close the pipe first
 }
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }

@@ -88,67 +88,82 @@ cred=$data/server/cred
 agent=$data/agent
 run=/run/standin/control-plane
 mkdir -p "$run"
-# A restart (a changed config.yaml, a new release) stops what the previous start began first, as systemd would.
-for pidfile in "$run"/*.pid; do
-  [ -f "$pidfile" ] || continue
-  pid="$(cat "$pidfile")"
-  case "$pid" in '' | *[!0-9]*) continue ;; esac
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -rf "$pidfile" "/proc/$pid" # a number: never /proc/sys
-done
-
 # STAND-IN process table: a test root has no procfs (its /proc is a folder, so /proc/sys stays a stand-in), so the
 # checks that read /proc/<pid>/cmdline inside the root, as `ps` would, find each process this stand-in starts there:
-# its real pid, its argv (`argv_as` when the process renames itself, else the command). Removed when it is stopped.
+# its real pid, its argv (`argv_as` when the process renames itself, else the command). Removed when it ends.
+#
+# Every process runs under a loop of its own (its session leader, pid in $run/<name>.loop) that records the process
+# for the table and waits for it. When it exits, the loop starts it again for RKE2's static pods (etcd and the control
+# plane: the kubelet restarts a static pod that exits; the controller manager and the scheduler exit when they lose
+# their leader lease, as while a joining server's etcd member catches up, and a joining API server can give up on its
+# new etcd member with "Error creating leases: context deadline exceeded"), after a second (the kubelet backs off from
+# 10 s; a second keeps the test short); for the other processes it clears the records and ends. Only loops are ever
+# signalled: a loop stops its process and reaps it before it ends, whereas a pid recorded for a process that has
+# already exited may by then belong to any process on this machine (pids wrap at 32768 here, and the test hosts share
+# one pid namespace).
 argv_as=()
-daemon() { # pidname command args...: started in the background, its own session, output to /var/log/standin-<name>.log
-  local name="$1"
-  shift
-  setsid "$@" </dev/null >>"/var/log/standin-$name.log" 2>&1 &
-  echo $! >"$run/$name.pid"
-  mkdir -p "/proc/$!"
-  if [ "${#argv_as[@]}" -gt 0 ]; then printf '%s\0' "${argv_as[@]}"; else printf '%s\0' "$@"; fi >"/proc/$!/cmdline"
-  argv_as=()
-}
-
-# k3s's util.GetArgs (called by pkg/daemons/control/server.go): the defaults as a map, each `<component>-arg` item of
-# config.yaml replacing the default of its key (a bare key means "true"), then every flag sorted by name. RKE2
-# prepends its own flags to that list (pkg/executor/staticpod/staticpod.go), so a flag set both ways appears twice
-# and the process takes the last one.
-# RKE2 runs etcd and the control plane as static pods, which the kubelet starts again when they exit: the controller
-# manager and the scheduler exit when they lose their leader lease (while a joining server's etcd member catches up,
-# the API server can be too slow to renew it), and a joining server's API server can give up on its new etcd member
-# ("Error creating leases: context deadline exceeded"). A static pod's STAND-IN runs under a loop that does the same
-# within a second (the kubelet backs off from 10 s; a second keeps the test short): its pid file and the process
-# table follow each new process, and stopping the loop (its pid file sorts first) stops the process.
-static_pod() { # pidname command args...
-  local name="$1"
-  shift
+supervise() { # always|never pidname command args...: output to /var/log/standin-<name>.log
+  local restart="$1" name="$2"
+  shift 2
   local shown=("$@")
   if [ "${#argv_as[@]}" -gt 0 ]; then shown=("${argv_as[@]}"); fi
   argv_as=()
   # shellcheck disable=SC2016 # the loop's variables are its own
   setsid bash -c '
-    name=$1 run=$2 n=$3
-    shift 3
+    restart=$1 name=$2 run=$3 n=$4
+    shift 4
     shown=("${@:1:n}")
     shift "$n"
     pid=
-    trap '"'"'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; rm -rf "/proc/$pid"; fi; exit 0'"'"' TERM
+    stop() {
+      trap "" TERM
+      if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        rm -rf "/proc/$pid"
+      fi
+      rm -f "$run/$name.pid" "$run/$name.loop"
+      exit 0
+    }
+    trap stop TERM
     while :; do
       "$@" </dev/null >>"/var/log/standin-$name.log" 2>&1 &
       pid=$!
       echo "$pid" >"$run/$name.pid"
       mkdir -p "/proc/$pid"
       printf "%s\0" "${shown[@]}" >"/proc/$pid/cmdline"
-      wait "$pid" || echo "STAND-IN: $name exited ($?); started again, as the kubelet restarts a static pod" >>"/var/log/standin-$name.log"
+      status=0
+      wait "$pid" || status=$?
       rm -rf "/proc/$pid"
+      pid=
+      [ "$restart" = always ] || break
+      echo "STAND-IN: $name exited ($status); started again, as the kubelet restarts a static pod" >>"/var/log/standin-$name.log"
       sleep 1
-    done' static-pod "$name" "$run" "${#shown[@]}" "${shown[@]}" "$@" </dev/null >/dev/null 2>&1 &
-  echo $! >"$run/0-static-pod-$name.pid"
+    done
+    rm -f "$run/$name.pid" "$run/$name.loop"' supervise "$restart" "$name" "$run" "${#shown[@]}" "${shown[@]}" "$@" \
+    </dev/null >/dev/null 2>&1 &
+  echo $! >"$run/$name.loop"
 }
+daemon() { supervise never "$@"; }
+static_pod() { supervise always "$@"; }
 
+# A restart (a changed config.yaml, a new release) stops what the previous start began first, as systemd would.
+for loop in "$run"/*.loop; do
+  [ -f "$loop" ] || continue
+  pid="$(cat "$loop")"
+  case "$pid" in '' | *[!0-9]*) continue ;; esac
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 300); do
+    if [ ! -f "$loop" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  rm -f "$loop"
+done
+
+# k3s's util.GetArgs (called by pkg/daemons/control/server.go): the defaults as a map, each `<component>-arg` item of
+# config.yaml replacing the default of its key (a bare key means "true"), then every flag sorted by name. RKE2
+# prepends its own flags to that list (pkg/executor/staticpod/staticpod.go), so a flag set both ways appears twice
+# and the process takes the last one.
 declare -A argmap
 sorted_args() { # <config.yaml list>: prints --key=value lines
   local item
@@ -201,8 +216,9 @@ api() { # method path [body] [content type]
   local body="${3:-}"
   printf '%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: %s\r\nContent-Length: %s\r\n\r\n%s' \
     "$1" "$2" "$address" "${4:-application/json}" "${#body}" "$body" |
-    openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" -key "$tls/client-admin.key" \
-      -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true # head may close the pipe first
+    timeout 15 openssl s_client -quiet -connect "$address:6443" -cert "$tls/client-admin.crt" \
+      -key "$tls/client-admin.key" -CAfile "$tls/server-ca.crt" 2>/dev/null | head -n 1 | cut -d' ' -f2 || true
+  # (head may close the pipe first; an API server that accepts and never answers costs 15 s, never the whole start)
 }
 
 # The files a joining server gets from the first one: RKE2's bootstrap data (k3s pkg/bootstrap: the CAs with their
@@ -237,7 +253,7 @@ if [ "$first_server" = false ]; then
   chmod 0700 "$fetched"
   fetch() { # file destination: non-zero when the server did not answer with the file
     printf 'GET %s/%s HTTP/1.0\r\n\r\n' "$path" "$1" |
-      openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$2.tmp"
+      timeout 30 openssl s_client -quiet -connect "$join_host:9345" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' >"$2.tmp"
     [ -s "$2.tmp" ] && [ "$(head -c 13 "$2.tmp")" != "Error opening" ] && mv "$2.tmp" "$2"
   }
   if [ "$control_plane" = true ]; then
@@ -341,7 +357,7 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
     else
       etcd_api() { # path json: the response body (HTTP/1.0: not chunked)
         printf 'POST %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "${#2}" "$2" |
-          openssl s_client -quiet -connect "$join_host:2379" -cert "$tls/etcd/client.crt" \
+          timeout 15 openssl s_client -quiet -connect "$join_host:2379" -cert "$tls/etcd/client.crt" \
             -key "$tls/etcd/client.key" -CAfile "$tls/etcd/server-ca.crt" 2>/dev/null | sed '1,/^\r\{0,1\}$/d' || true
       }
       members="$(etcd_api /v3/cluster/member/list '{}')"
@@ -380,6 +396,9 @@ subjectAltName=IP:127.0.0.1,IP:$address,DNS:localhost,DNS:$node"
   mv "$db/config.tmp" "$db/config"
   etcd_run=()
   if [ -n "$profile" ]; then
+    # The search bit on the folders above the data dir (a `mkdir -p` under umask 077, as the files step's, makes them
+    # 0700): RKE2's etcd container gets the data dir mounted, the stand-in's etcd user walks the host's path to it.
+    chmod o+x /var/lib/rancher "$data" "$data/server" "$data/server/db"
     chown -R etcd:etcd "$db"
     chown etcd:etcd "$tls"/etcd/{server-client,peer-server-client}.{crt,key} "$tls"/etcd/{server-ca,peer-ca}.crt
     etcd_run=(setpriv --reuid=etcd --regid=etcd --clear-groups)

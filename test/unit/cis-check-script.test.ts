@@ -4,16 +4,15 @@
 // table-driven over every line of the rendered check table, the cause of that one audit is put back in a fresh copy
 // (a file made group-readable or handed to another owner, a flag removed or weakened, a config key changed) and
 // exactly that control must FAIL. Runs as root (chown).
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import { cisCheckLines } from "../../components/render/cis-checks";
 import { KUBELET_CIPHER_SUITES } from "../../components/spec/cis-catalogue";
+import { ALSO_FAILS, breakLine, failing, type Fixture, put, run, writeProc } from "../helpers/cis-negative";
 import { existingConfig, spec as specOf } from "../helpers/spec";
 
-const SCRIPT = path.join(__dirname, "../../components/render/scripts/60-cis-check.sh");
 const spec = specOf(existingConfig());
 const R = "/var/lib/rancher/rke2";
 const TLS = `${R}/server/tls`;
@@ -97,31 +96,6 @@ const ETCD_CONFIG = {
   },
 };
 
-interface Fixture {
-  root: string;
-  proc: string;
-  args: Record<string, string[]>;
-}
-
-function put(root: string, p: string, content: string, mode: number, uid = 0, gid = 0): void {
-  const abs = path.join(root, p);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, content);
-  fs.chmodSync(abs, mode);
-  fs.chownSync(abs, uid, gid);
-}
-
-function writeProc(f: Fixture): void {
-  fs.rmSync(f.proc, { recursive: true, force: true });
-  Object.entries(f.args).forEach(([name, args], i) => {
-    fs.mkdirSync(path.join(f.proc, String(100 + i)), { recursive: true });
-    fs.writeFileSync(
-      path.join(f.proc, String(100 + i), "cmdline"),
-      [`/usr/local/bin/${name}`, ...args, ""].join("\0"),
-    );
-  });
-}
-
 /** A hardened server's (or agent's) files and processes, with the rendered check table. */
 function fixture(table: string[], role: "server" | "agent" = "server"): Fixture {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), "cis-check-"));
@@ -171,143 +145,6 @@ function fixture(table: string[], role: "server" | "agent" = "server"): Fixture 
   put(root, `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`, stringify(KUBELET_CONFIG), 0o600);
   writeProc(f);
   return f;
-}
-
-interface Verdict {
-  lines: Map<string, string>;
-  count: string;
-  status: number | null;
-}
-
-function run(f: Fixture): Verdict {
-  const r = spawnSync("bash", [SCRIPT], {
-    env: { PATH: process.env.PATH, HARDENED_RKE2_ROOT: f.root, HARDENED_RKE2_PROC: f.proc },
-    encoding: "utf8",
-  });
-  const out = r.stdout.trim().split("\n");
-  return {
-    lines: new Map(out.slice(0, -1).map((l) => [l.split(" ")[1], l])),
-    count: out[out.length - 1],
-    status: r.status,
-  };
-}
-
-/** Causes that fail a second control too, because its audit reads what the first one's cause removed: without
- * --encryption-provider-config there is no config whose providers 1.2.28 could read (kube-bench's audit finds none
- * either). */
-const ALSO_FAILS: Record<string, string[]> = { "1.2.27": ["1.2.28"] };
-
-const failing = (v: Verdict) =>
-  [...v.lines.values()].filter((l) => l.startsWith("FAIL")).map((l) => l.split(" ")[1]);
-
-/** A value the audit's test refuses. */
-function badValue(op: string, want: string): string | undefined {
-  switch (op) {
-    case "eq":
-    case "eq|unset":
-    case "contains|unset":
-      return "0.0.0.0:1";
-    case "noteq":
-    case "noteq|unset":
-      return want;
-    case "has":
-      return "AlwaysAllow";
-    case "nothave":
-    case "nothave|unset":
-      return want;
-    case "gte":
-      return String(Number(want) - 1);
-    case "subset":
-      return "TLS_RSA_WITH_RC4_128_SHA";
-    case "unset":
-      return "/etc/planted";
-    default:
-      return undefined; // "set": the cause is the flag's absence
-  }
-}
-
-function setKey(obj: Record<string, unknown>, dotted: string, value: unknown): void {
-  const keys = dotted.split(".");
-  let o = obj;
-  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
-  if (value === undefined) delete o[keys[keys.length - 1]];
-  else o[keys[keys.length - 1]] = value;
-}
-
-/** Puts the cause of one table line back into the fixture. */
-function breakLine(f: Fixture, line: string): void {
-  const [, kind, first, b, c, d] = line.split("\t");
-  let a = first;
-  const abs = (p: string) => path.join(f.root, p);
-  switch (kind) {
-    case "mode": {
-      const target = a.includes("*") ? path.join(path.dirname(a), "planted" + path.extname(a)) : a;
-      if (!fs.existsSync(abs(target))) put(f.root, target, "x\n", 0o600);
-      fs.chmodSync(abs(target), fs.statSync(abs(target)).isDirectory() ? 0o777 : 0o666);
-      return;
-    }
-    case "owner":
-      fs.chownSync(abs(a), 4242, 4242);
-      return;
-    case "flag": {
-      const current = (f.args[a] ?? []).find((x) => x.startsWith(`--${b}=`))?.slice(b.length + 3);
-      const args = (f.args[a] ?? []).filter((x) => !x.startsWith(`--${b}=`));
-      // A list keeps its other elements, so only this control's element changes.
-      const others = (current ?? "").split(",").filter((x) => x !== "" && x !== d);
-      const bad =
-        c === "has"
-          ? [...others, "Webhook"].join(",")
-          : c.startsWith("nothave")
-            ? [...others, d].join(",")
-            : badValue(c, d);
-      f.args[a] = bad === undefined ? args : [...args, `--${b}=${bad}`];
-      writeProc(f);
-      return;
-    }
-    case "kubelet": {
-      const bad = badValue(c, d);
-      if (a === "-") a = "";
-      if (a) f.args.kubelet = f.args.kubelet.filter((x) => !x.startsWith(`--${a}=`));
-      if (bad === undefined) {
-        const conf = `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`;
-        const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
-        setKey(doc, b, undefined);
-        fs.writeFileSync(abs(conf), stringify(doc));
-      } else if (a) {
-        f.args.kubelet.push(`--${a}=${bad}`);
-      } else {
-        const doc: Record<string, unknown> = {};
-        setKey(doc, b, bad === "true" || bad === "false" ? bad === "true" : bad);
-        put(f.root, `${R}/agent/etc/kubelet.conf.d/99-planted.conf`, stringify(doc), 0o600);
-      }
-      writeProc(f);
-      return;
-    }
-    case "etcd": {
-      const conf = `${R}/server/db/etcd/config`;
-      const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
-      const bad = badValue(b, c);
-      setKey(
-        doc,
-        a,
-        bad === undefined ? undefined : bad === "true" || bad === "false" ? bad === "true" : bad,
-      );
-      fs.writeFileSync(abs(conf), stringify(doc));
-      return;
-    }
-    case "encryption": {
-      const conf = `${R}/server/cred/encryption-config.json`;
-      fs.writeFileSync(
-        abs(conf),
-        JSON.stringify({
-          resources: [{ resources: ["secrets"], providers: [{ identity: {} }, { aescbc: {} }] }],
-        }),
-      );
-      return;
-    }
-    default:
-      throw new Error(`no way to break ${line}`);
-  }
 }
 
 const serverTable = cisCheckLines(spec, "server");

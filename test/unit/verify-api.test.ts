@@ -71,6 +71,12 @@ const server = https.createServer(
   },
 );
 
+const open = new Set<import("node:net").Socket>();
+server.on("secureConnection", (socket) => {
+  open.add(socket);
+  socket.on("close", () => open.delete(socket));
+});
+
 let port = 0;
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -117,6 +123,16 @@ describe("verification API client", () => {
     });
     expect(requests.slice(-1)).toEqual(["POST /api/v1/namespaces/default/pods?dryRun=All"]);
     expect(postedBody).toEqual(PRIVILEGED_POD);
+  });
+
+  it("asks again on a new connection after the API server closed the last one while the caller was busy", async () => {
+    const client = clientFor(kubeconfig("cluster-ca"));
+    expect((await client.request("GET", "/api/v1/namespaces")).status).toBe(200);
+    // The API server restarts (a roll) and its connections close, while the caller's event loop is blocked (the SSH
+    // e2e waits on a whole `pulumi up` synchronously): the close reaches the caller only after its next request.
+    for (const socket of open) socket.destroy();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    expect((await client.request("GET", "/api/v1/namespaces")).status).toBe(200);
   });
 
   it("refuses an API server whose certificate the kubeconfig's CA did not sign", async () => {

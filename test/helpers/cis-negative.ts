@@ -1,0 +1,267 @@
+// The CIS host-check script (components/render/scripts/60-cis-check.sh) run over a root and a process table of the
+// test's own, and the cause of one audit of its table put back there: shared by the unit test (a root laid out as
+// RKE2 lays out a server) and the SSH e2e (a copy of a test host's real files and processes after `pulumi up`).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+
+export const SCRIPT = path.join(__dirname, "../../components/render/scripts/60-cis-check.sh");
+const R = "/var/lib/rancher/rke2";
+
+export interface Fixture {
+  root: string;
+  proc: string;
+  args: Record<string, string[]>;
+}
+
+export function put(root: string, p: string, content: string, mode: number, uid = 0, gid = 0): void {
+  const abs = path.join(root, p);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, content);
+  fs.chmodSync(abs, mode);
+  fs.chownSync(abs, uid, gid);
+}
+
+export function writeProc(f: Fixture): void {
+  fs.rmSync(f.proc, { recursive: true, force: true });
+  Object.entries(f.args).forEach(([name, args], i) => {
+    fs.mkdirSync(path.join(f.proc, String(100 + i)), { recursive: true });
+    fs.writeFileSync(
+      path.join(f.proc, String(100 + i), "cmdline"),
+      [`/usr/local/bin/${name}`, ...args, ""].join("\0"),
+    );
+  });
+}
+
+export interface Verdict {
+  lines: Map<string, string>;
+  count: string;
+  status: number | null;
+}
+
+export function run(f: Fixture): Verdict {
+  const r = spawnSync("bash", [SCRIPT], {
+    env: { PATH: process.env.PATH, HARDENED_RKE2_ROOT: f.root, HARDENED_RKE2_PROC: f.proc },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const out = r.stdout.trim().split("\n");
+  return {
+    lines: new Map(out.slice(0, -1).map((l) => [l.split(" ")[1], l])),
+    count: out[out.length - 1],
+    status: r.status,
+  };
+}
+
+/** Causes that fail a second control too, because its audit reads what the first one's cause removed: without
+ * --encryption-provider-config there is no config whose providers 1.2.28 could read (kube-bench's audit finds none
+ * either). */
+export const ALSO_FAILS: Record<string, string[]> = { "1.2.27": ["1.2.28"] };
+
+export const failing = (v: Verdict) =>
+  [...v.lines.values()].filter((l) => l.startsWith("FAIL")).map((l) => l.split(" ")[1]);
+
+/** A value the audit's test refuses. */
+function badValue(op: string, want: string): string | undefined {
+  switch (op) {
+    case "eq":
+    case "eq|unset":
+    case "contains|unset":
+      return "0.0.0.0:1";
+    case "noteq":
+    case "noteq|unset":
+      return want;
+    case "has":
+      return "AlwaysAllow";
+    case "nothave":
+    case "nothave|unset":
+      return want;
+    case "gte":
+      return String(Number(want) - 1);
+    case "subset":
+      return "TLS_RSA_WITH_RC4_128_SHA";
+    case "unset":
+      return "/etc/planted";
+    default:
+      return undefined; // "set": the cause is the flag's absence
+  }
+}
+
+function setKey(obj: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split(".");
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  if (value === undefined) delete o[keys[keys.length - 1]];
+  else o[keys[keys.length - 1]] = value;
+}
+
+/** Puts the cause of one table line back into the fixture. */
+export function breakLine(f: Fixture, line: string): void {
+  const [, kind, first, b, c, d] = line.split("\t");
+  let a = first;
+  const abs = (p: string) => path.join(f.root, p);
+  switch (kind) {
+    case "mode": {
+      const target = a.includes("*") ? path.join(path.dirname(a), "planted" + path.extname(a)) : a;
+      if (!fs.existsSync(abs(target))) put(f.root, target, "x\n", 0o600);
+      fs.chmodSync(abs(target), fs.statSync(abs(target)).isDirectory() ? 0o777 : 0o666);
+      return;
+    }
+    case "owner":
+      fs.chownSync(abs(a), 4242, 4242);
+      return;
+    case "flag": {
+      const current = (f.args[a] ?? []).find((x) => x.startsWith(`--${b}=`))?.slice(b.length + 3);
+      const args = (f.args[a] ?? []).filter((x) => !x.startsWith(`--${b}=`));
+      // A list keeps its other elements, so only this control's element changes.
+      const others = (current ?? "").split(",").filter((x) => x !== "" && x !== d);
+      const bad =
+        c === "has"
+          ? [...others, "Webhook"].join(",")
+          : c.startsWith("nothave")
+            ? [...others, d].join(",")
+            : badValue(c, d);
+      f.args[a] = bad === undefined ? args : [...args, `--${b}=${bad}`];
+      writeProc(f);
+      return;
+    }
+    case "kubelet": {
+      const bad = badValue(c, d);
+      if (a === "-") a = "";
+      if (a) f.args.kubelet = f.args.kubelet.filter((x) => !x.startsWith(`--${a}=`));
+      if (bad === undefined) {
+        const conf = `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`;
+        const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
+        setKey(doc, b, undefined);
+        fs.writeFileSync(abs(conf), stringify(doc));
+      } else if (a) {
+        f.args.kubelet.push(`--${a}=${bad}`);
+      } else {
+        const doc: Record<string, unknown> = {};
+        setKey(doc, b, bad === "true" || bad === "false" ? bad === "true" : bad);
+        put(f.root, `${R}/agent/etc/kubelet.conf.d/99-planted.conf`, stringify(doc), 0o600);
+      }
+      writeProc(f);
+      return;
+    }
+    case "etcd": {
+      const conf = `${R}/server/db/etcd/config`;
+      const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
+      const bad = badValue(b, c);
+      setKey(
+        doc,
+        a,
+        bad === undefined ? undefined : bad === "true" || bad === "false" ? bad === "true" : bad,
+      );
+      fs.writeFileSync(abs(conf), stringify(doc));
+      return;
+    }
+    case "encryption": {
+      const conf = `${R}/server/cred/encryption-config.json`;
+      fs.writeFileSync(
+        abs(conf),
+        JSON.stringify({
+          resources: [{ resources: ["secrets"], providers: [{ identity: {} }, { aescbc: {} }] }],
+        }),
+      );
+      return;
+    }
+    default:
+      throw new Error(`no way to break ${line}`);
+  }
+}
+
+/** What a host's CIS checks read, copied out of its root: the check table, the accounts, RKE2's configuration and
+ * RKE2's files (without the etcd data, the images and the release's binaries, which no check reads). Owners kept by
+ * number (the etcd user exists in the host's root only). */
+const CHECKED_PATHS = [
+  "etc/passwd",
+  "etc/group",
+  "etc/rancher",
+  "var/lib/hardened-rke2/cis-checks.tsv",
+  R.slice(1),
+];
+const NOT_CHECKED = [
+  `${R.slice(1)}/server/db/etcd/member`,
+  `${R.slice(1)}/agent/images`,
+  `${R.slice(1)}/data`,
+];
+
+function copyTree(from: string, to: string, paths: string[], exclude: string[] = []): void {
+  fs.mkdirSync(to, { recursive: true });
+  const present = paths.filter((p) => fs.existsSync(path.join(from, p)));
+  const pack = spawnSync(
+    "tar",
+    [
+      "-C",
+      from,
+      "--numeric-owner",
+      ...exclude.map((e) => `--exclude=./${e}`),
+      "-cf",
+      "-",
+      ...present.map((p) => `./${p}`),
+    ],
+    { maxBuffer: 1 << 30, timeout: 120_000 },
+  );
+  if (pack.status !== 0) throw new Error(`tar of ${from} failed: ${pack.stderr.toString()}`);
+  const unpack = spawnSync("tar", ["-C", to, "--numeric-owner", "-xpf", "-"], {
+    input: pack.stdout,
+    timeout: 120_000,
+  });
+  if (unpack.status !== 0) throw new Error(`untar into ${to} failed: ${unpack.stderr.toString()}`);
+}
+
+export interface NegativeRun {
+  /** Controls of the host's table. */
+  controls: string[];
+  /** The copy's own answer before any cause is put back: FAIL lines (none expected). */
+  baseFails: string[];
+  /** One entry per table line whose cause, put back, did not fail exactly its control: line and the FAILs seen. */
+  wrong: string[];
+  /** Table lines whose cause was put back and failed exactly their control. */
+  failedAsExpected: number;
+}
+
+/**
+ * The per-check negative run on a real host's state: its files (copied out of its root) and its processes' command
+ * lines (`processes`: name to arguments, as they run), then, for each line of its rendered check table, the cause of
+ * that audit put back in a fresh copy and the check script run over it: exactly that control must FAIL.
+ */
+export function negativeRun(
+  hostRoot: string,
+  processes: Record<string, string[]>,
+  work: string,
+): NegativeRun {
+  const pristine = path.join(work, "pristine");
+  copyTree(hostRoot, pristine, CHECKED_PATHS, NOT_CHECKED);
+  const table = fs
+    .readFileSync(path.join(pristine, "var/lib/hardened-rke2/cis-checks.tsv"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  const fixtureAt = (dir: string): Fixture => {
+    copyTree(pristine, dir, ["."]);
+    const f = { root: dir, proc: `${dir}.proc`, args: structuredClone(processes) };
+    writeProc(f);
+    return f;
+  };
+  const base = run(fixtureAt(path.join(work, "base")));
+  const result: NegativeRun = {
+    controls: [...new Set(table.map((l) => l.split("\t")[0]))],
+    baseFails: [...base.lines.values()].filter((l) => l.startsWith("FAIL")),
+    wrong: [],
+    failedAsExpected: 0,
+  };
+  table.forEach((line, i) => {
+    const dir = path.join(work, `case-${i}`);
+    const f = fixtureAt(dir);
+    breakLine(f, line);
+    const id = line.split("\t")[0];
+    const seen = failing(run(f));
+    if (JSON.stringify(seen) === JSON.stringify([id, ...(ALSO_FAILS[id] ?? [])])) result.failedAsExpected++;
+    else result.wrong.push(`${line.replace(/\t/g, " ")}: FAIL ${JSON.stringify(seen)}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(f.proc, { recursive: true, force: true });
+  });
+  return result;
+}
