@@ -9,7 +9,7 @@ import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
 import { restoreSteps } from "./bootstrap/restore";
 import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
-import { rollStages } from "./bootstrap/roll";
+import { leaveBeforeReplace, leaveOnReplace, rollStages } from "./bootstrap/roll";
 import {
   READ_KUBECONFIG,
   rewriteKubeconfig,
@@ -101,32 +101,71 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const firstConnection = pulumi.output(connectionArgs(first.connection));
     // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
     const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
+    let serverLeave: command.remote.Command | undefined;
+    // A node's way out of the cluster before the stack replaces its machine (roll.sh leave): a server leaves from its
+    // own old machine when the engine replaces it; an agent leaves through the first server, after the stage before
+    // it, each time the image changes.
+    const leaveOf = (
+      bootstrap: string,
+      node: NodeSet["nodes"][number],
+      rollHost: { connection: pulumi.Input<command.types.input.remote.ConnectionArgs> },
+      rolledBefore: pulumi.Resource[],
+    ): { before?: command.remote.Command } => {
+      const machine = node.machine;
+      if (!machine || !nodeSet.image) return {};
+      const step = { spec, node, host: rollHost };
+      if (node.role === "server") {
+        // Each after the previous server's: `pulumi destroy` deletes them in the reverse order, one at a time, so
+        // etcd loses one member at a time there too (the last server, without peers, only drains).
+        serverLeave = leaveOnReplace(
+          bootstrap,
+          { ...step, machine: machine.id },
+          { ...parent, dependsOn: [machine, ...(serverLeave ? [serverLeave] : [])] },
+        );
+        return {};
+      }
+      return {
+        before: leaveBeforeReplace(
+          bootstrap,
+          { ...step, trigger: nodeSet.image },
+          nodeSet.imageChange ?? pulumi.output(false),
+          { ...parent, dependsOn: rolledBefore },
+        ),
+      };
+    };
     const byName = new Map<string, NodeBootstrap>();
     let previousStage: NodeBootstrap[] = [];
     for (const stage of stages) {
-      const current = stage.map(
-        (node) =>
-          new NodeBootstrap(
-            `${name}-${node.name}`,
-            {
-              spec,
-              node,
-              registrationAddress: nodeSet.registrationAddress,
-              apiAddress: nodeSet.apiAddress,
-              secretInputs,
-              plainInputs,
-              plan: plans.get(node.name) ?? [],
-              startAfter: previousStage.map((b) => b.rolled),
-              after: [guard],
-              rollHost: {
-                connection:
-                  node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
-              },
-              artifacts,
-            },
-            parent,
-          ),
-      );
+      const rolledBefore = previousStage.map((b) => b.rolled);
+      const current = stage.map((node) => {
+        const rollHost = {
+          connection:
+            node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
+        };
+        const leave = leaveOf(`${name}-${node.name}`, node, rollHost, rolledBefore);
+        // An image change replaces this node's machine only after the stage before it is rolled, and an agent's
+        // only after it left the cluster (a server leaves from its own machine, when the engine replaces it).
+        node.replaceAfter?.([...rolledBefore, ...(leave.before ? [leave.before] : [])]);
+        return new NodeBootstrap(
+          `${name}-${node.name}`,
+          {
+            spec,
+            node,
+            registrationAddress: nodeSet.registrationAddress,
+            apiAddress: nodeSet.apiAddress,
+            secretInputs,
+            plainInputs,
+            plan: plans.get(node.name) ?? [],
+            // An agent starts after its leave: on a first `up` that finds nothing to leave, never after a leave
+            // that would take its new Node away.
+            startAfter: [...rolledBefore, ...(leave.before ? [leave.before] : [])],
+            after: [guard],
+            rollHost,
+            artifacts,
+          },
+          parent,
+        );
+      });
       current.forEach((b, i) => byName.set(stage[i].name, b));
       previousStage = current;
     }

@@ -16,8 +16,10 @@ import { digest, fileRecords } from "./remote";
 export interface NodeInputsArgs {
   spec: ClusterSpec;
   /** The node's plain facts for an address (no connection: its secrecy must not reach a render). */
-  facts: (address: string) => NodeFacts;
+  facts: (address: string, rejoins?: boolean) => NodeFacts;
   privateAddress: pulumi.Output<string>;
+  /** The first server on a replaced machine joins instead of starting the cluster (rke2.ts); unset: never. */
+  rejoins?: pulumi.Output<boolean>;
   registrationAddress: pulumi.Output<string>;
   apiAddress: pulumi.Output<string>;
   secretInputs: pulumi.Output<RenderInputs>;
@@ -53,10 +55,11 @@ export function nodeInputs(a: NodeInputsArgs): NodeInputs {
     digest([script(step), ...a.stepInputs(step, [...files, ...scripts])]);
 
   const plainSteps = steps.filter((s) => !a.readsSecrets(s));
+  const rejoins = a.rejoins ?? false;
   const plain = pulumi
-    .all([a.privateAddress, a.registrationAddress, a.apiAddress])
-    .apply(([address, registration, api]) => {
-      const b = renderNode(spec, a.facts(address), registration, a.plainInputs, api);
+    .all([a.privateAddress, a.registrationAddress, a.apiAddress, rejoins])
+    .apply(([address, registration, api, joins]) => {
+      const b = renderNode(spec, a.facts(address, joins), registration, a.plainInputs, api);
       return Object.fromEntries(plainSteps.map((s) => [s, digest([script(s), ...a.stepInputs(s, b.files)])]));
     });
 
@@ -66,9 +69,9 @@ export function nodeInputs(a: NodeInputsArgs): NodeInputs {
   // ("malformed secret: missing value", pulumi-command v1.2.1, FACTS.md §5); an unknown carries nothing to protect.
   const secretSteps = steps.filter((s) => a.readsSecrets(s));
   const real = pulumi
-    .unsecret(pulumi.all([a.privateAddress, a.registrationAddress, a.secretInputs, a.apiAddress]))
-    .apply(([address, registration, inputs, api]) => {
-      const b = renderNode(spec, a.facts(address), registration, inputs, api);
+    .unsecret(pulumi.all([a.privateAddress, a.registrationAddress, a.secretInputs, a.apiAddress, rejoins]))
+    .apply(([address, registration, inputs, api, joins]) => {
+      const b = renderNode(spec, a.facts(address, joins), registration, inputs, api);
       const all = [...b.files, ...b.scripts];
       return {
         records: fileRecords(all),

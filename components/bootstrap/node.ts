@@ -100,7 +100,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     const { spec, node } = args;
     // Only plain facts go into a render: spreading `node` would carry its connection (and the private key's
     // secrecy) into every rendered file.
-    const facts = (address: string): NodeFacts => ({
+    const facts = (address: string, rejoins?: boolean): NodeFacts => ({
       name: node.name,
       role: node.role,
       index: node.index,
@@ -108,12 +108,14 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       labels: node.labels,
       taints: node.taints,
       privateAddress: address,
+      ...(rejoins ? { rejoins } : {}),
     });
     const readsSecrets = (step: Step) => step === "start" || step === "ready";
     const values = nodeInputs({
       spec,
       facts,
       privateAddress: node.privateAddress,
+      rejoins: node.rejoins,
       registrationAddress: args.registrationAddress,
       apiAddress: args.apiAddress ?? args.registrationAddress,
       secretInputs: args.secretInputs,
@@ -127,6 +129,9 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     // of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a single one.
     const connection = pulumi.output(connectionArgs(node.connection));
     const base = { parent: this };
+    // A machine the stack made: every step runs again on a new one (an image change replaces it), whose disk has none
+    // of what the steps put on the old one. Hosts the stack did not make have no machine and keep their triggers.
+    const onMachine: pulumi.Output<string>[] = node.machine ? [node.machine.id] : [];
     const steps: Record<string, pulumi.Resource> = {};
 
     // Existing hosts: their key is compared with the pinned one first, so a mismatch names the node and the fix.
@@ -161,7 +166,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         update: DRAIN_STDIN,
         ...stepOptions,
         stdin: values.records,
-        triggers: [values.filesTrigger],
+        triggers: [values.filesTrigger, ...onMachine],
       },
       {
         ...base,
@@ -183,7 +188,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
             source: new ArtifactAsset(a.localPath, a.sha256),
             remotePath: `${PATHS.artifactsDir}/${a.file}`,
             // The checksum, not the path: the same file is never sent twice, a changed one always is.
-            triggers: [a.sha256],
+            triggers: [a.sha256, ...onMachine],
           },
           { ...base, dependsOn: [files] },
         ),
@@ -198,7 +203,12 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     // Every (re)start is gated on the node's health; a drained node is uncordoned once it passed.
     const gateAndUncordon = (after: pulumi.Resource[], restart: pulumi.Output<string> | undefined) => {
       if (!restart) throw new Error(`node ${node.name} has no start step before its health gate`);
-      steps.gate = rollStep(name, "gate", { ...roll, trigger: restart }, { ...base, dependsOn: after });
+      steps.gate = rollStep(
+        name,
+        "gate",
+        { ...roll, trigger: restart, machine: node.machine?.id },
+        { ...base, dependsOn: after },
+      );
       const uncordon = rollStep(name, "uncordon", roll, { ...base, dependsOn: [steps.gate] });
       steps.uncordon = uncordon;
       return uncordon;
@@ -234,7 +244,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
           // The CIS check is read-only and its output is the node's report: it runs again rather than answer empty.
           update: step === "cis" ? runAsRoot(script.path) : CONNECTION_CHECK,
           ...stepOptions,
-          triggers: [trigger],
+          triggers: [trigger, ...onMachine],
         },
         { ...base, dependsOn },
       );

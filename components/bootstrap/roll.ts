@@ -14,7 +14,7 @@ import { CONNECTION_CHECK, embeddedScriptAsRoot, stepOptions } from "./remote";
 
 export const ROLL_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "roll.sh"), "utf8");
 
-export type RollAction = "drain" | "gate" | "uncordon";
+export type RollAction = "drain" | "gate" | "uncordon" | "leave";
 
 /**
  * The roll's stages in order: each server alone, then the agents in batches of `agentBatchSize`. Every node of a stage
@@ -52,12 +52,19 @@ export interface RollStepArgs {
   node: Pick<Node, "name" | "role">;
   host: RollHost;
   trigger: pulumi.Input<string>;
+  /** The node's machine id, when the stack made it: the step runs again on a new machine. */
+  machine?: pulumi.Input<string>;
 }
 
 /** The command line of one roll action: the static script with plain words as arguments (remote.ts checks them). */
-export function rollCommand(action: RollAction, args: Omit<RollStepArgs, "host" | "trigger">): string {
+export function rollCommand(
+  action: RollAction,
+  args: Omit<RollStepArgs, "host" | "trigger" | "machine">,
+): string {
   const timeout =
-    action === "drain" ? args.spec.upgrade.drainTimeoutSeconds : args.spec.upgrade.healthTimeoutSeconds;
+    action === "drain" || action === "leave"
+      ? args.spec.upgrade.drainTimeoutSeconds
+      : args.spec.upgrade.healthTimeoutSeconds;
   return embeddedScriptAsRoot(ROLL_SCRIPT, [
     action,
     args.node.name,
@@ -80,6 +87,57 @@ export function rollStep(
       connection: args.host.connection,
       create: rollCommand(action, args),
       // A connection change alone (a rotated SSH key) runs only a login, as every step does (remote.ts).
+      update: CONNECTION_CHECK,
+      ...stepOptions,
+      triggers: [args.trigger, ...(args.machine !== undefined ? [args.machine] : [])],
+    },
+    opts,
+  );
+}
+
+/**
+ * A server's leave when its machine is replaced (an image change): drained, its etcd member removed and its Node
+ * deleted, run on the server itself with the connection it had (the old machine, still up). It is a delete command:
+ * its trigger is the machine's id, so replacing the machine (deleteBeforeReplace, aws.ts) replaces it too, and the
+ * engine deletes a delete-before-replace resource's dependents first. On creation it runs nothing: a new machine has
+ * nothing to leave. An agent leaves through its roll host instead (cluster.ts): by its turn the servers, and with
+ * them the connection an agent's delete command would have kept, are new.
+ */
+export function leaveOnReplace(
+  name: string,
+  args: Omit<RollStepArgs, "trigger"> & { machine: pulumi.Input<string> },
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    `${name}-leave`,
+    {
+      connection: args.host.connection,
+      delete: rollCommand("leave", args),
+      ...stepOptions,
+      triggers: [args.machine],
+    },
+    opts,
+  );
+}
+
+/**
+ * An agent's leave before an image change replaces its machine: drained and its Node deleted, through its roll host
+ * (the first server, new by the agents' turn). It runs again for each new image (its trigger), and it does so only on
+ * a run that replaces machines: on any other run its command is a login check, so a first `up`, a scale-up, or a
+ * stack that gains this step with a newer version of the product never drains a node that stays. (The run after an
+ * image change updates it back to the login check: one update, which runs nothing on any node.)
+ */
+export function leaveBeforeReplace(
+  name: string,
+  args: Omit<RollStepArgs, "machine">,
+  replacing: pulumi.Output<boolean>,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
+  return new command.remote.Command(
+    `${name}-leave`,
+    {
+      connection: args.host.connection,
+      create: replacing.apply((r) => (r ? rollCommand("leave", args) : CONNECTION_CHECK)),
       update: CONNECTION_CHECK,
       ...stepOptions,
       triggers: [args.trigger],

@@ -59,6 +59,10 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
   readonly apiAddress: pulumi.Output<string>;
   readonly bastion?: NodeSet["bastion"];
   readonly securityGroupIds: Partial<Record<Group, pulumi.Output<string>>>;
+  /** The image the nodes run: kept from the first `up` until the config names another (nodes.amiRefresh, amiId). */
+  readonly image: pulumi.Output<string>;
+  /** True on a run that replaces machines because some run another image (imageBehind). */
+  readonly imageChange: pulumi.Output<boolean>;
   /** The explicit AWS provider every AWS resource and lookup of the stack uses. */
   readonly provider: aws.Provider;
   /** Options for every AWS child: this component as parent, the stack's provider. */
@@ -85,7 +89,9 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     this.securityGroupIds = Object.fromEntries(Object.entries(groups).map(([g, sg]) => [g, sg.id]));
 
     const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: source.publicKey, tags }, this.child);
-    const amiId = this.image(name, spec, source);
+    const amiId = this.keptImage(name, spec, source);
+    this.image = amiId;
+    this.imageChange = this.imageBehind(spec, source, amiId);
 
     const bastion = source.bastion
       ? this.bastionHost(name, spec, source, network, groups, keyPair, amiId, tags, args.privateKey)
@@ -100,6 +106,8 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
         tags,
         privateKey: args.privateKey,
         proxy: bastion?.connection,
+        imageChange: this.imageChange,
+        rejoins: planned.role === "server" && planned.index === 0 && source.servers.count > 1,
       }),
     );
     this.bastion = bastion && {
@@ -113,7 +121,12 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       loadBalancer: () => this.loadBalancer(name, "nlb", network, groups.nlb, servers, tags),
     });
     this.apiAddress = this.operatorApi(name, source, network, groups, servers, tags);
-    this.registerOutputs({ registrationAddress: this.registrationAddress, apiAddress: this.apiAddress });
+    // imageChange: the policy pack's aws-image-change-ordered reads it (a stack policy sees a component's outputs).
+    this.registerOutputs({
+      registrationAddress: this.registrationAddress,
+      apiAddress: this.apiAddress,
+      imageChange: this.imageChange,
+    });
   }
 
   /** The address the operator's machine reaches the API on (kubeconfig, Kubernetes provider, verification). */
@@ -148,7 +161,7 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
    * would replace every instance on the next `up`. Changing `nodes.amiRefresh` replaces the stash, so the newest image
    * is looked up again; `nodes.amiId` pins one outright.
    */
-  private image(name: string, spec: ClusterSpec, source: AwsNodes): pulumi.Output<string> {
+  private keptImage(name: string, spec: ClusterSpec, source: AwsNodes): pulumi.Output<string> {
     if ("id" in source.ami) return pulumi.output(source.ami.id);
     const newest = aws.ec2.getAmiOutput(
       {
@@ -169,15 +182,59 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     return kept.output as pulumi.Output<string>;
   }
 
+  /**
+   * Whether some node of the cluster runs another image than the one the stack names now: then this run replaces
+   * machines, and each node's goes only after the stage before it is rolled (cluster.ts). Read from EC2 on every run,
+   * not kept: it is what the machines run now, so a roll that stopped halfway is still ordered on the next `up`. It
+   * decides the order of the work only, never an input of a resource, so its answer alone cannot make a run change
+   * anything. A multi-server cluster without the registration load balancer is refused here: its registration
+   * address is the first server's own, which goes with its machine.
+   */
+  private imageBehind(
+    spec: ClusterSpec,
+    source: AwsNodes,
+    amiId: pulumi.Output<string>,
+  ): pulumi.Output<boolean> {
+    const instances = (image?: pulumi.Output<string>) =>
+      aws.ec2.getInstancesOutput(
+        {
+          instanceStateNames: ["pending", "running", "stopping", "stopped"],
+          filters: [
+            { name: "tag:hardened-rke2/cluster", values: [spec.name] },
+            { name: "tag:hardened-rke2/role", values: ["server", "agent"] },
+            ...(image ? [{ name: "image-id", values: [image] }] : []),
+          ],
+        },
+        this.child,
+      ).ids;
+    return pulumi.all([instances(), instances(amiId), amiId]).apply(([all, current, image]) => {
+      const behind = all.filter((id) => !current.includes(id));
+      if (behind.length > 0 && source.servers.count > 1 && !source.loadBalancer)
+        throw new Error(
+          `nodes: instance(s) ${behind.join(", ")} run another image than ${image}, and replacing a server of this ` +
+            `${source.servers.count}-server cluster needs a registration address that outlives it; allowed: ` +
+            `nodes.loadBalancer: true (the internal NLB), then run 'pulumi up' again`,
+        );
+      return behind.length > 0;
+    });
+  }
+
   private network(name: string, spec: ClusterSpec, source: AwsNodes, tags: Record<string, string>): Network {
     const child = this.child;
     if ("subnetIds" in source.network) {
       // Given subnets: their routes are the operator's; the bastion and a public API NLB go in the same subnets.
       const vpcId = source.network.vpcId;
       const subnets = source.network.subnetIds.map((id) => pulumi.output(id));
+      // The range as first read, kept in state like the image: the egress rules are built from it, and an answer that
+      // changed between runs (a secondary range, an API hiccup) would rewrite every rule. A new vpcId reads it again.
+      const vpcCidr = new pulumi.Stash(
+        `${name}-vpc-cidr`,
+        { input: aws.ec2.getVpcOutput({ id: vpcId }, child).cidrBlock },
+        { parent: this, replacementTrigger: vpcId },
+      ).output as pulumi.Output<string>;
       return {
         vpcId: pulumi.output(vpcId),
-        vpcCidr: aws.ec2.getVpcOutput({ id: vpcId }, child).cidrBlock,
+        vpcCidr,
         nodeSubnets: subnets,
         publicSubnets: subnets,
       };
@@ -374,6 +431,7 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       amiId: pulumi.Output<string>;
       tags: Record<string, string>;
     },
+    replacement: pulumi.CustomResourceOptions = {},
   ) {
     const hostKey = new GeneratedHostKey(`${name}-hostkey`, { parent: this });
     const userData = pulumi.secret(
@@ -401,7 +459,7 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
         userData,
         tags: { ...ctx.tags, Name: name, "hardened-rke2/role": ctx.role },
       },
-      this.child,
+      { ...this.child, ...replacement },
     );
     return { instance, hostKey };
   }
@@ -457,6 +515,9 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       tags: Record<string, string>;
       privateKey: pulumi.Output<string>;
       proxy?: SshConnection["proxy"];
+      imageChange: pulumi.Output<boolean>;
+      /** The first server of a cluster with more than one: a later machine joins instead of starting a cluster. */
+      rejoins: boolean;
     },
   ): Node {
     const { source, groups, network } = ctx;
@@ -465,17 +526,35 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     if (!pool) throw new Error(`node ${planned.name} belongs to no pool`);
     const group = planned.role === "server" ? groups.server : groups.agent;
     if (!group) throw new Error(`no security group for role ${planned.role}`);
-    const { instance, hostKey } = this.vm(`${name}-${planned.name}`, {
-      subnetId: network.nodeSubnets[i % network.nodeSubnets.length],
-      group,
-      instanceType: pool.instanceType,
-      rootVolumeGb: pool.rootVolumeGb,
-      publicIp: source.publicIp,
-      role: planned.role,
-      keyPair: ctx.keyPair,
-      amiId: ctx.amiId,
-      tags: ctx.tags,
-    });
+    // What the machine waits for when this run replaces it (an image change): given by the cluster once the roll's
+    // steps exist (the previous stage's uncordon, the node's own leave). On any other run it waits for nothing, so a
+    // first `up` creates every machine at once.
+    let replaceAfter!: (after: pulumi.Resource[]) => void;
+    const after = new Promise<pulumi.Resource[]>((resolve) => (replaceAfter = resolve));
+    const { instance, hostKey } = this.vm(
+      `${name}-${planned.name}`,
+      {
+        subnetId: network.nodeSubnets[i % network.nodeSubnets.length],
+        group,
+        instanceType: pool.instanceType,
+        rootVolumeGb: pool.rootVolumeGb,
+        publicIp: source.publicIp,
+        role: planned.role,
+        keyPair: ctx.keyPair,
+        amiId: ctx.amiId,
+        tags: ctx.tags,
+      },
+      {
+        // The old machine goes before its successor is made: the successor registers under the same node name, which
+        // RKE2 refuses while the old node holds it, and etcd then never has more members than the stack names (the
+        // old member leaves first, etcd's own order for replacing a member, etcd.io/docs/v3.5/op-guide/
+        // runtime-configuration). The node's leave runs first (drain, etcd member removed, Node deleted: roll.sh).
+        deleteBeforeReplace: true,
+        dependsOn: ctx.imageChange.apply((change): Promise<pulumi.Resource[]> =>
+          change ? after : Promise.resolve([]),
+        ),
+      },
+    );
     return {
       ...planned,
       privateAddress: instance.privateIp,
@@ -493,7 +572,21 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
         ...(ctx.proxy ? { proxy: ctx.proxy } : {}),
       },
       machine: instance,
+      replaceAfter,
+      rejoins: ctx.rejoins ? this.replacedOnce(`${name}-${planned.name}`, instance) : undefined,
     };
+  }
+
+  /**
+   * True once the machine is not the one the stack first made (its first id kept in a Stash, whose output keeps the
+   * value it was created with while its input follows the machine). The first server of a multi-server cluster then
+   * joins the cluster it once started through the registration address, instead of starting a new one.
+   */
+  private replacedOnce(name: string, instance: aws.ec2.Instance): pulumi.Output<boolean> {
+    const first = new pulumi.Stash(`${name}-first-machine`, { input: instance.id }, { parent: this });
+    return pulumi
+      .all([first.output as pulumi.Output<string>, first.input as pulumi.Output<string>])
+      .apply(([original, current]) => original !== current);
   }
 
   /**

@@ -35,6 +35,13 @@ export interface Node extends PlannedNode {
   connection: SshConnection;
   /** What must exist before SSH can work (the instance), for `dependsOn`. */
   machine?: pulumi.CustomResource;
+  /**
+   * A machine the stack replaces on an image change: called once by the cluster with what its replacement waits for
+   * (the previous stage's roll, the node's leave). The source applies it only on a run that replaces machines.
+   */
+  replaceAfter?: (after: pulumi.Resource[]) => void;
+  /** True when a later machine must join the cluster its first one started (the first server, once replaced). */
+  rejoins?: pulumi.Output<boolean>;
 }
 
 export interface NodeSet {
@@ -44,6 +51,10 @@ export interface NodeSet {
   registrationAddress: pulumi.Output<string>;
   /** Where the operator's machine reaches the API (kubeconfig, Kubernetes provider, verification); in tls-san. */
   apiAddress: pulumi.Output<string>;
+  /** The image the machines run (sources that make machines): an agent's leave runs again when it changes. */
+  image?: pulumi.Output<string>;
+  /** True on a run that replaces machines (some run another image than `image`). */
+  imageChange?: pulumi.Output<boolean>;
   /** The jump host SSH goes through, when the source made one: its public address and pinned host key. */
   bastion?: { host: pulumi.Output<string>; hostKey: pulumi.Output<string>; user: string };
 }

@@ -40,7 +40,9 @@ export function rke2Config(
   apiAddress: string = registration,
 ): Record<string, unknown> {
   const c: Record<string, unknown> = {};
-  const bootstraps = node.role === "server" && node.index === 0;
+  // The first server starts the cluster, unless its machine was replaced (an image change): etcd then lives on the
+  // other servers, and a server without `server` would start a second, empty cluster.
+  const bootstraps = node.role === "server" && node.index === 0 && !node.rejoins;
   // The CIS profile makes RKE2 check the host (kernel parameters, etcd user), run etcd as etcd:etcd (CIS 1.1.12),
   // enforce restricted pod security and write control-plane files 0600 (CIS 1.1.x, 4.1.x).
   c["profile"] = spec.profile;

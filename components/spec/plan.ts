@@ -18,6 +18,8 @@ export interface PlannedNode {
 /** A planned node with the address other nodes reach it on. */
 export interface NodeFacts extends PlannedNode {
   privateAddress: string;
+  /** The first server on a machine that replaced its first one: it joins through the registration address. */
+  rejoins?: boolean;
 }
 
 /** Servers first, in join order, then agents. */

@@ -10,6 +10,7 @@ import {
 import { defaultServiceAccountAutomount, namespacePodSecurity, noPrivilegedWorkloads } from "./kubernetes";
 import { auditLogging, cisProfile, noSecretInCommandText } from "./rke2";
 import { upgradeRollOrdered } from "./roll";
+import { imageChangeOrdered } from "./image";
 import {
   cannotSeeYet,
   fipsChecks,
@@ -35,5 +36,6 @@ export const policies: Policies = [
   oddServerCount,
   namespaceNetworkPolicy,
   upgradeRollOrdered,
+  imageChangeOrdered,
   cannotSeeYet,
 ];

@@ -70,8 +70,22 @@ export async function checkCommon(
     // Bootstrap steps and the audit sample re-run on a content hash.
     const triggers = unwrap(c.inputs.triggers) as unknown[];
     const secretTrigger = isSecretValue(c.inputs.triggers) || isSecretValue(triggers[0]);
-    expect(triggers).toHaveLength(1);
+    // On a machine the stack made, its id follows the hash: a new machine (an image change) runs every step again.
+    // A server's leave runs only when its machine is replaced: its one trigger is the machine's id.
+    const machine = machineOf(run, c.name);
+    if (c.name.endsWith("-leave") && c.inputs.delete !== undefined) {
+      expect(triggers).toEqual([machine]);
+      expect(c.inputs.create).toBeUndefined();
+      continue;
+    }
+    // An agent's leave runs again whenever the stack's image changes.
+    if (c.name.endsWith("-leave")) {
+      expect(triggers).toEqual([expect.stringMatching(/^ami-[0-9a-f]+$/)]);
+      continue;
+    }
+    expect(triggers).toHaveLength(machine === undefined ? 1 : 2);
     expect(unwrap(triggers[0])).toMatch(HEX64);
+    if (machine !== undefined) expect(`${c.name}: ${unwrap(triggers[1])}`).toBe(`${c.name}: ${machine}`);
     if (c.name.endsWith("-files")) {
       expect(isSecretValue(c.inputs.stdin)).toBe(true);
       expect(secretTrigger).toBe(true);
@@ -89,6 +103,7 @@ export async function checkCommon(
       `${c.name} addPreviousOutputInEnv: false`,
     );
     // The audit sample and the CIS host checks are read again: their output is the verification's evidence.
+    if (c.name.endsWith("-leave") && c.inputs.delete !== undefined) continue;
     const update =
       c.name.endsWith("-audit-sample") || c.name.endsWith("-cis")
         ? unwrap(c.inputs.create)
@@ -138,4 +153,25 @@ export function checkAwsProvider(run: ProgramRun, name: string, region: string) 
   expect(aws.filter((r) => !r.provider.includes(ref)).map((r) => r.name)).toEqual([]);
   const calls = run.invokes.filter((i) => i.token.startsWith("aws:"));
   expect(calls.filter((i) => !i.provider.includes(ref)).map((i) => i.token)).toEqual([]);
+}
+
+/**
+ * The id of the machine a command's node runs on, when the stack made it (an AWS instance), else undefined. Only the
+ * node's own steps carry it: an agent's drain, leave and uncordon run on the first server and follow the image, not
+ * the agent's machine; the stack-wide reads carry none.
+ */
+function machineOf(run: ProgramRun, command: string): string | undefined {
+  const step =
+    /^(.*)-(host-key|files|sysctl|etcd-user|fips-kernel|install|fips-module|start|ready|gate|cis|leave|artifact-.*)$/.exec(
+      command,
+    );
+  if (!step) return undefined;
+  const [, bootstrap] = step;
+  // The node's machine: `<cluster>-nodes-<node>` for the bootstrap `<cluster>-<node>` (the cluster's name may hold "-").
+  const instance = run.resources.find(
+    (r) => r.type === "aws:ec2/instance:Instance" && r.name.replace("-nodes-", "-") === bootstrap,
+  );
+  if (!instance) return undefined;
+  if (step[2] === "leave" && instance.inputs.tags?.["hardened-rke2/role"] !== "server") return undefined;
+  return instance.id;
 }

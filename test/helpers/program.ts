@@ -24,6 +24,10 @@ export interface Recorded {
   provider: string;
   /** The replacementTrigger option, as sent. */
   replacementTrigger: unknown;
+  /** The deleteBeforeReplace option, as sent. */
+  deleteBeforeReplace: boolean;
+  /** The id the mocked provider gave it. */
+  id?: string;
   /** The additionalSecretOutputs option, as sent. */
   additionalSecretOutputs: string[];
   /** What the mocked provider answered beyond the inputs (a Stash's kept `output`). */
@@ -134,6 +138,13 @@ export interface RunOptions {
    * changed replacementTrigger replaces the resource, which then stores its new input).
    */
   previous?: ProgramRun;
+  /**
+   * The cluster's instances EC2 answers with (getInstances): each with the image it runs. Unset: none (a first `up`).
+   * The mock filters them by the `image-id` filter as EC2 does.
+   */
+  running?: { id: string; image: string }[];
+  /** The range the mocked getVpc answers for a given vpcId (default 10.99.0.0/16). */
+  vpcCidr?: string;
 }
 
 export async function runProgram(
@@ -177,8 +188,16 @@ export async function runProgram(
           ...(args.type === STASH ? kept(args.name) : {}),
         };
         const recorded = resources.find((r) => r.name === args.name && r.type === args.type);
-        if (recorded) recorded.outputs = extra;
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+        // An instance on another image is another machine (EC2 replaces it): its id says which image it was made from.
+        const id =
+          args.type === "aws:ec2/instance:Instance" && args.inputs.ami !== DEFAULT_AMI
+            ? `${args.name}-id-${String(args.inputs.ami)}`
+            : `${args.name}-id`;
+        if (recorded) {
+          recorded.outputs = extra;
+          recorded.id = id;
+        }
+        return { id, state: { ...args.inputs, ...extra } };
       },
       call: (args) => {
         invokes.push({ token: args.token, args: args.inputs, provider: args.provider ?? "" });
@@ -186,9 +205,17 @@ export async function runProgram(
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
           case "aws:ec2/getAmi:getAmi":
-            return { id: options.newestAmi ?? "ami-0123456789abcdef0" };
+            return { id: options.newestAmi ?? DEFAULT_AMI };
           case "aws:ec2/getVpc:getVpc":
-            return { cidrBlock: "10.99.0.0/16" };
+            return { cidrBlock: options.vpcCidr ?? "10.99.0.0/16" };
+          case "aws:ec2/getInstances:getInstances": {
+            const filters = (args.inputs.filters ?? []) as { name: string; values: string[] }[];
+            const image = filters.find((f) => f.name === "image-id");
+            const ids = (options.running ?? [])
+              .filter((i) => !image || image.values.includes(i.image))
+              .map((i) => i.id);
+            return { ids, privateIps: [], publicIps: [], ipv6Addresses: [] };
+          }
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
@@ -216,6 +243,7 @@ export async function runProgram(
           : undefined,
       provider: req.getProvider(),
       replacementTrigger,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     };
     triggers.set(recorded.name, JSON.stringify(replacementTrigger));
@@ -265,6 +293,8 @@ export async function runProgram(
 }
 
 const STASH = "pulumi:index:Stash";
+/** The image the mocked getAmi answers unless a test names another. */
+const DEFAULT_AMI = "ami-0123456789abcdef0";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -53,7 +53,12 @@ describe("airgap-aws stack", () => {
       ["airgap-aws-nodes-nlb", true],
     ]);
     // The image is given by id: nothing is looked up, so nothing can drift.
-    expect(run.invokes.map((i) => i.token)).toEqual(["aws:index/getAvailabilityZones:getAvailabilityZones"]);
+    // (The instances lookup decides only whether this run replaces machines, and so their order: no input.)
+    expect(run.invokes.map((i) => i.token).sort()).toEqual([
+      "aws:ec2/getInstances:getInstances",
+      "aws:ec2/getInstances:getInstances",
+      "aws:index/getAvailabilityZones:getAvailabilityZones",
+    ]);
   });
 
   it("lets nodes reach only the VPC, S3 through the gateway endpoint, and the registry mirror", () => {
@@ -112,4 +117,37 @@ describe("airgap-aws stack", () => {
       "aws-airgap-no-route-out: airgap-aws-nodes-private routes 0.0.0.0/0 out of the VPC, but the stack is air-gapped (install.mode airgap: no outbound connection from any node); remove it",
     ]);
   });
+
+  it("keeps the range of given subnets' VPC on the next up, whatever getVpc answers then; a new vpcId reads again", async () => {
+    const given = (vpcId: string) => (c: Record<string, any>) => {
+      c.install.artifactsDir = artifacts;
+      delete c.nodes.vpcCidr;
+      delete c.nodes.zones;
+      c.nodes.vpcId = vpcId;
+      c.nodes.subnetIds = ["subnet-0a1b2c3d"];
+      // S3 snapshots need the gateway endpoint only a VPC the stack makes has.
+      delete c.etcdSnapshots;
+    };
+    // Egress to the VPC is built from its range: an answer that moved would rewrite every such rule.
+    const toVpc = (r: ProgramRun) =>
+      r
+        .ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        .filter((e) => e.inputs.cidrIpv4?.startsWith("10.9"))
+        .map((e) => `${e.name} ${e.inputs.cidrIpv4}`);
+    const ranges = (r: ProgramRun) => [...new Set(toVpc(r).map((l) => l.split(" ")[1]))];
+    const firstRun = await runProgram("airgap-aws", given("vpc-0abc"), { vpcCidr: "10.99.0.0/16" });
+    expect(toVpc(firstRun).length).toBeGreaterThan(0);
+    expect(ranges(firstRun)).toEqual(["10.99.0.0/16"]);
+    const next = await runProgram("airgap-aws", given("vpc-0abc"), {
+      previous: firstRun,
+      vpcCidr: "10.98.0.0/16",
+    });
+    expect(next.invokes.map((i) => i.token)).toContain("aws:ec2/getVpc:getVpc");
+    expect(toVpc(next)).toEqual(toVpc(firstRun));
+    const moved = await runProgram("airgap-aws", given("vpc-0def"), {
+      previous: next,
+      vpcCidr: "10.98.0.0/16",
+    });
+    expect(ranges(moved)).toEqual(["10.98.0.0/16"]);
+  }, 400_000);
 });

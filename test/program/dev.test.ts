@@ -96,6 +96,9 @@ describe("dev stack", () => {
     checkAwsProvider(run, "dev-nodes-aws", "eu-west-1");
     expect(run.invokes.map((i) => i.token).sort()).toEqual([
       "aws:ec2/getAmi:getAmi",
+      // The cluster's instances and those on the kept image: whether this run replaces machines (ordered if so).
+      "aws:ec2/getInstances:getInstances",
+      "aws:ec2/getInstances:getInstances",
       "aws:index/getAvailabilityZones:getAvailabilityZones",
     ]);
   });

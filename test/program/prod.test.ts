@@ -89,7 +89,7 @@ describe("prod stack", () => {
     for (const c of remote) {
       const conn = unwrap(c.inputs.connection);
       // An agent's roll steps run on the first server (it holds the admin kubeconfig).
-      const onFirst = /^prod-workers-\d+-(drain|gate|uncordon)$/.test(c.name);
+      const onFirst = /^prod-workers-\d+-(drain|gate|uncordon|leave)$/.test(c.name);
       const node = onFirst
         ? "prod-server-0"
         : ([...privateIps.keys()].find((n) => c.name.startsWith(`${n}-`)) ?? "prod-server-0");

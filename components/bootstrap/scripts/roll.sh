@@ -9,7 +9,14 @@
 #   gate      wait until the node is Ready at VERSION; for a server also until its API server is ready, which
 #             includes its etcd member's health (/readyz/etcd).
 #   uncordon  make the node schedulable again.
-# A node not registered yet (its first `pulumi up`) has nothing to drain or uncordon.
+#   leave     before the node's machine is replaced (an image change): drain it as above, then delete its Node. For a
+#             server that still has peers, its etcd member is removed first through RKE2's etcd member management
+#             controller (annotation etcd.rke2.cattle.io/remove=true; the controller sets a removed-node-name
+#             annotation once the member is gone: rancher/rke2#1818, k3s-io/k3s#4001), then its Node is deleted on
+#             a peer: the removed member's own etcd stops ("K3s on the removed node will exit", k3s-io/k3s#13498),
+#             and a Node deleted with its member still in etcd would leave a dead member behind. The successor
+#             registers under the same name, which RKE2 refuses while the old Node holds it.
+# A node not registered yet (its first `pulumi up`) has nothing to drain, uncordon or leave.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export KUBECONFIG=/etc/rancher/rke2/rke2.yaml
@@ -26,6 +33,24 @@ registered() {
   [ -x "$kubectl" ] && [ -s "$KUBECONFIG" ] && "$kubectl" get node "$node" >/dev/null 2>&1
 }
 
+drain_node() {
+  "$kubectl" cordon "$node"
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+  if ! "$kubectl" drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="${timeout}s" >"$log" 2>&1; then
+    cat "$log" >&2
+    # kubectl names each pod whose eviction a PodDisruptionBudget refused ("error when evicting pods/\"x\" -n \"ns\""),
+    # and each pod it cannot evict at all (no controller, local storage) in its first error.
+    blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u |
+      awk 'NR > 1 { printf ", " } { printf "%s", $0 }')"
+    "$kubectl" uncordon "$node" >/dev/null || true
+    if [ -n "$blocking" ]; then
+      stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); the node was made schedulable again"
+    fi
+    stopped "draining it failed: $(grep -m1 -i error "$log" || tail -n1 "$log"); the node was made schedulable again"
+  fi
+}
+
 case "$action" in
   drain)
     if ! registered; then
@@ -40,21 +65,7 @@ case "$action" in
         stopped "refusing to upgrade agent $node to $version while server(s) $behind run another version; agents must never be newer than the servers"
       fi
     fi
-    "$kubectl" cordon "$node"
-    log="$(mktemp)"
-    trap 'rm -f "$log"' EXIT
-    if ! "$kubectl" drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="${timeout}s" >"$log" 2>&1; then
-      cat "$log" >&2
-      # kubectl names each pod whose eviction a PodDisruptionBudget refused ("error when evicting pods/\"x\" -n \"ns\""),
-      # and each pod it cannot evict at all (no controller, local storage) in its first error.
-      blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u |
-        awk 'NR > 1 { printf ", " } { printf "%s", $0 }')"
-      "$kubectl" uncordon "$node" >/dev/null || true
-      if [ -n "$blocking" ]; then
-        stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); the node was made schedulable again"
-      fi
-      stopped "draining it failed: $(grep -m1 -i error "$log" || tail -n1 "$log"); the node was made schedulable again"
-    fi
+    drain_node
     echo "hardened-rke2: drained $node"
     ;;
   gate)
@@ -89,8 +100,43 @@ case "$action" in
     fi
     "$kubectl" uncordon "$node"
     ;;
+  leave)
+    if ! registered; then
+      echo "hardened-rke2: $node is not a node of the cluster yet; nothing to leave"
+      exit 0
+    fi
+    drain_node
+    echo "hardened-rke2: drained $node"
+    peer=""
+    if [ "$role" = server ]; then
+      peer="$("$kubectl" get nodes -l node-role.kubernetes.io/etcd=true \
+        -o jsonpath='{range .items[*]}{.metadata.name}={.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' |
+        awk -F= -v n="$node" '$1 != n && $2 != "" { print $2; exit }')"
+    fi
+    if [ "$role" = server ] && [ -z "$peer" ]; then
+      # The only server: etcd goes with its machine, and the cluster with it (README, "Changing the image").
+      echo "hardened-rke2: $node is the cluster's only server; its etcd goes with its machine"
+      exit 0
+    fi
+    if [ -n "$peer" ]; then
+      "$kubectl" annotate --overwrite node "$node" etcd.rke2.cattle.io/remove=true
+      deadline=$(($(date +%s) + timeout))
+      until "$kubectl" --server "https://$peer:6443" get node "$node" -o jsonpath='{.metadata.annotations}' 2>/dev/null |
+        grep -q 'removed-node-name'; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+          stopped "its etcd member was not removed within ${timeout}s (no removed-node-name annotation on its Node, asked through $peer); see 'journalctl -u rke2-server' on the servers"
+        fi
+        sleep "$poll"
+      done
+      echo "hardened-rke2: $node left etcd"
+      "$kubectl" --server "https://$peer:6443" delete node "$node" --wait=true
+    else
+      "$kubectl" delete node "$node" --wait=true
+    fi
+    echo "hardened-rke2: $node deleted from the cluster; its machine can go"
+    ;;
   *)
-    echo "hardened-rke2: unknown roll action '$action'; allowed: drain, gate, uncordon" >&2
+    echo "hardened-rke2: unknown roll action '$action'; allowed: drain, gate, uncordon, leave" >&2
     exit 1
     ;;
 esac
