@@ -104,7 +104,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
       const leave = changed.byName(`prod-${s}-leave`);
       expect(leave.inputs.create).toBeUndefined();
       expect(unwrap(leave.inputs.delete)).toMatch(
-        new RegExp(`bash -c "\\$script" script leave prod-${s} server `),
+        new RegExp(`bash -c "\\$script" script leave ${s} server `),
       );
       expect(unwrap(leave.inputs.triggers)).toEqual([instance(changed, s).id]);
       expect(leave.dependsOn).toContain(`prod-nodes-${s}`);
@@ -128,7 +128,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
     expect(unwrap(first.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
     expect(unwrap(same.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
     expect(unwrap(leave.inputs.create)).toMatch(
-      /bash -c "\$script" script leave prod-workers-2 agent v\S+ \d+/,
+      /bash -c "\$script" script leave workers-2 agent v\S+ \d+/,
     );
     // The agent starts only after its leave, so a leave never takes a new Node away.
     expect(changed.byName("prod-workers-2-start").dependsOn).toContain("prod-workers-2-leave");
