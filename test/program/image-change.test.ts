@@ -127,9 +127,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
     // product) it is a login check, never a drain of a node that stays.
     expect(unwrap(first.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
     expect(unwrap(same.byName("prod-workers-2-leave").inputs.create)).toBe(CONNECTION_CHECK);
-    expect(unwrap(leave.inputs.create)).toMatch(
-      /bash -c "\$script" script leave workers-2 agent v\S+ \d+/,
-    );
+    expect(unwrap(leave.inputs.create)).toMatch(/bash -c "\$script" script leave workers-2 agent v\S+ \d+/);
     // The agent starts only after its leave, so a leave never takes a new Node away.
     expect(changed.byName("prod-workers-2-start").dependsOn).toContain("prod-workers-2-leave");
   });
