@@ -41,6 +41,10 @@ export function cniPorts(cni: Cni): Omit<Rule, "to" | "from">[] {
         { protocol: "udp", fromPort: 8472, toPort: 8472, description: "cilium VXLAN" },
         { protocol: "udp", fromPort: 51871, toPort: 51871, description: "cilium WireGuard" },
       ];
+    case "flannel":
+      // K3s's flannel VXLAN (docs.k3s.io installation/requirements: 8472/udp between nodes). K3s on AWS is refused
+      // by the spec for now; the case keeps this switch exhaustive.
+      return [{ protocol: "udp", fromPort: 8472, toPort: 8472, description: "flannel VXLAN" }];
     default: {
       const never: never = cni;
       throw new Error(`unknown cni ${String(never)}`);

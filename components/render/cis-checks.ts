@@ -10,17 +10,19 @@ import {
   type Audit,
   type BenchmarkControl,
 } from "../spec/cis-catalogue";
+import type { Distribution } from "../spec/distribution";
 import type { NodeFacts } from "../spec/plan";
 import type { ClusterSpec } from "../spec/types";
-import { GENERATED_HEADER, PATHS, rootFile, type NodeFile } from "./files";
+import { GENERATED_HEADER, pathsFor, rootFile, type NodeFile } from "./files";
 
-/** The product's own files that must stay root-only (CIS 1.1.x asks the same of RKE2's own files). */
-export const ROOT_ONLY_FILES: readonly string[] = [
-  PATHS.config,
-  PATHS.token,
-  PATHS.auditPolicy,
-  PATHS.podSecurity,
-];
+/** The product's own files that must stay root-only (CIS 1.1.x asks the same of the distribution's own files). */
+export function rootOnlyFiles(d: Distribution): readonly string[] {
+  const p = pathsFor(d);
+  return [p.config, p.token, p.auditPolicy, p.podSecurity];
+}
+
+/** RKE2's, for the host checks (which run on RKE2 nodes only for now: DISTRIBUTION.k3s.hostChecks). */
+export const ROOT_ONLY_FILES: readonly string[] = rootOnlyFiles("rke2");
 
 /** One table line: ID, kind, then the audit's fields (tabs never occur in them). */
 function line(id: string, a: Audit): string {
@@ -53,8 +55,8 @@ function runsOn(c: BenchmarkControl, role: NodeFacts["role"]): boolean {
 }
 
 /** The product's root-only files a node of this role holds: the policy files are written on servers only. */
-export function rootOnlyFilesOf(role: NodeFacts["role"]): readonly string[] {
-  return role === "server" ? ROOT_ONLY_FILES : [PATHS.config, PATHS.token];
+export function rootOnlyFilesOf(role: NodeFacts["role"], d: Distribution = "rke2"): readonly string[] {
+  return role === "server" ? rootOnlyFiles(d) : [pathsFor(d).config, pathsFor(d).token];
 }
 
 /** The table's lines for one node: its benchmark controls' audits, then the product's own files it holds. */
@@ -83,7 +85,7 @@ export function cisCheckIds(spec: Pick<ClusterSpec, "benchmark">, role: NodeFact
 
 export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
   return rootFile(
-    PATHS.cisChecks,
+    pathsFor(spec.distribution).cisChecks,
     "0600",
     `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${node.role} node: control ID, kind, fields (tab-separated).\n` +
       `${cisCheckLines(spec, node.role).join("\n")}\n`,

@@ -19,7 +19,7 @@ import { CNI_CHART, disabledCharts, ingressPorts, overriddenCharts, type AddonCh
 import type { ClusterSpec } from "../spec/types";
 import { kubeBenchFor, needsExplicitTokenExpirationFlag } from "../spec/version";
 import { addonManifestPath } from "./addons";
-import { PATHS } from "./files";
+import { pathsFor } from "./files";
 import { KUBELET_ARGS, TERMINATED_POD_GC_THRESHOLD } from "./rke2";
 
 export type { Means } from "../spec/cis-catalogue";
@@ -43,7 +43,9 @@ export interface ControlRow {
 function addonPolicyNotes(spec: ClusterSpec, overridden: AddonChart[]): string {
   const notes: string[] = [];
   for (const chart of disabledCharts(spec.addons)) {
-    notes.push(`${chart} disabled (${PATHS.config}: disable), so its kube-system exception is not rendered`);
+    notes.push(
+      `${chart} disabled (${pathsFor(spec.distribution).config}: disable), so its kube-system exception is not rendered`,
+    );
   }
   if (overridden.includes("rke2-ingress-nginx")) {
     notes.push(
@@ -56,49 +58,61 @@ function addonPolicyNotes(spec: ClusterSpec, overridden: AddonChart[]): string {
   return notes.map((n) => `; ${n}`).join("");
 }
 
+/** Where the CNI that enforces NetworkPolicy is chosen (CIS 5.3.1). */
+function cniWhere(spec: ClusterSpec, overridden: AddonChart[]): string {
+  const paths = pathsFor(spec.distribution);
+  // K3s: flannel plus its embedded network policy controller, on unless `disable-network-policy` is set, which the
+  // product never writes (K3s hardening guide, "NetworkPolicies").
+  if (spec.cni === "flannel")
+    return `${paths.config}: no disable-network-policy (K3s's embedded network policy controller enforces NetworkPolicy with flannel)`;
+  const chart = CNI_CHART[spec.cni];
+  return (
+    `${paths.config}: cni: ${spec.cni}` +
+    (chart && overridden.includes(chart)
+      ? `; ${addonManifestPath(chart)} (values checked to keep NetworkPolicy enforcement on)`
+      : "")
+  );
+}
+
 /** Where in this stack's render an auditor sees each listed control. */
 function whereOf(spec: ClusterSpec): Record<ControlKey, string> {
-  const apiArgs = `${PATHS.config} (kube-apiserver-arg)`;
+  const apiArgs = `${pathsFor(spec.distribution).config} (kube-apiserver-arg)`;
   const overridden = overriddenCharts(spec.addons).map((o) => o.chart);
   return {
-    etcdDataDirOwner: `${PATHS.scriptsDir}/20-etcd-user.sh (etcd user and group; RKE2 then chowns the data dir)`,
-    credentialKubeconfigs: `${PATHS.config}: write-kubeconfig-mode: "0600" (server/cred/admin.kubeconfig)`,
+    etcdDataDirOwner: `${pathsFor(spec.distribution).scriptsDir}/20-etcd-user.sh (etcd user and group; RKE2 then chowns the data dir)`,
+    credentialKubeconfigs: `${pathsFor(spec.distribution).config}: write-kubeconfig-mode: "0600" (server/cred/admin.kubeconfig)`,
     auditLogPath: `${apiArgs}: audit-log-path=${spec.audit.logPath}`,
     auditLogMaxAge: `${apiArgs}: audit-log-maxage=${spec.audit.maxAge}`,
     auditLogMaxBackup: `${apiArgs}: audit-log-maxbackup=${spec.audit.maxBackup}`,
     auditLogMaxSize: `${apiArgs}: audit-log-maxsize=${spec.audit.maxSize}`,
-    encryption: `${PATHS.config}: secrets-encryption: true (RKE2 writes server/cred/encryption-config.json, aescbc)`,
+    encryption: `${pathsFor(spec.distribution).config}: secrets-encryption: true (RKE2 writes server/cred/encryption-config.json, aescbc)`,
     tokenExpiration: needsExplicitTokenExpirationFlag(spec.version)
       ? `${apiArgs}: service-account-extend-token-expiration=false`
       : "RKE2 sets --service-account-extend-token-expiration=false itself under the CIS profile from this release",
-    terminatedPodGc: `${PATHS.config} (kube-controller-manager-arg): terminated-pod-gc-threshold=${TERMINATED_POD_GC_THRESHOLD}`,
+    terminatedPodGc: `${pathsFor(spec.distribution).config} (kube-controller-manager-arg): terminated-pod-gc-threshold=${TERMINATED_POD_GC_THRESHOLD}`,
     auditPolicy:
       spec.audit.policyFile !== undefined
-        ? `${PATHS.auditPolicy} (the operator's ${spec.audit.policyFile})`
-        : `${PATHS.auditPolicy} (Metadata or above for every request)`,
-    auditPolicyCoverage: `${PATHS.auditPolicy}: secrets and tokens at Metadata, RBAC and exec at Request`,
-    kubeletCiphers: `${PATHS.config} (kubelet-arg, servers and agents): ${KUBELET_ARGS.join(" ")}`,
-    kernelParameters: `${PATHS.sysctl}, applied by ${PATHS.scriptsDir}/10-sysctl.sh`,
+        ? `${pathsFor(spec.distribution).auditPolicy} (the operator's ${spec.audit.policyFile})`
+        : `${pathsFor(spec.distribution).auditPolicy} (Metadata or above for every request)`,
+    auditPolicyCoverage: `${pathsFor(spec.distribution).auditPolicy}: secrets and tokens at Metadata, RBAC and exec at Request`,
+    kubeletCiphers: `${pathsFor(spec.distribution).config} (kubelet-arg, servers and agents): ${KUBELET_ARGS.join(" ")}`,
+    kernelParameters: `${pathsFor(spec.distribution).sysctl}, applied by ${pathsFor(spec.distribution).scriptsDir}/10-sysctl.sh`,
     defaultServiceAccounts: spec.admissionGuard.enabled
       ? "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace; manifests/admission.yaml: other namespaces refuse pods mounting the default SA's token"
       : "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace",
-    policyControl: `${PATHS.podSecurity}: enforce restricted cluster-wide`,
+    policyControl: `${pathsFor(spec.distribution).podSecurity}: enforce restricted cluster-wide`,
     podSecurityLabels:
       "manifests/namespaces.yaml: pod-security.kubernetes.io/enforce on every managed namespace",
-    restrictedPods: `${PATHS.podSecurity} (restricted) and managed namespaces' pod-security labels; exemptions in CIS.md below`,
-    privilegedContainers: `${PATHS.podSecurity} (restricted refuses privileged pods); exemptions in CIS.md below`,
-    rootContainers: `${PATHS.podSecurity} (restricted requires runAsNonRoot); exemptions in CIS.md below`,
-    cniNetworkPolicy:
-      `${PATHS.config}: cni: ${spec.cni}` +
-      (overridden.includes(CNI_CHART[spec.cni])
-        ? `; ${addonManifestPath(CNI_CHART[spec.cni])} (values checked to keep NetworkPolicy enforcement on)`
-        : ""),
+    restrictedPods: `${pathsFor(spec.distribution).podSecurity} (restricted) and managed namespaces' pod-security labels; exemptions in CIS.md below`,
+    privilegedContainers: `${pathsFor(spec.distribution).podSecurity} (restricted refuses privileged pods); exemptions in CIS.md below`,
+    rootContainers: `${pathsFor(spec.distribution).podSecurity} (restricted requires runAsNonRoot); exemptions in CIS.md below`,
+    cniNetworkPolicy: cniWhere(spec, overridden),
     namespaceNetworkPolicies:
       "manifests/networkpolicies.yaml: every built-in and managed namespace; namespaces created outside the stack are the operator's (add them to the stack)" +
       addonPolicyNotes(spec, overridden),
     namespaceBoundaries: "manifests/namespaces.yaml: managed namespaces with their own policies",
-    productFiles: `${PATHS.config}, ${PATHS.token}, ${PATHS.auditPolicy}, ${PATHS.podSecurity}: 0600 root:root`,
-    protectKernelDefaults: `${PATHS.config}: protect-kernel-defaults: true`,
+    productFiles: `${pathsFor(spec.distribution).config}, ${pathsFor(spec.distribution).token}, ${pathsFor(spec.distribution).auditPolicy}, ${pathsFor(spec.distribution).podSecurity}: 0600 root:root`,
+    protectKernelDefaults: `${pathsFor(spec.distribution).config}: protect-kernel-defaults: true`,
     fips: spec.fips ? "fips: true: the FIPS kernel and module steps" : "fips: false (not checked)",
   };
 }

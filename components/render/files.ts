@@ -1,6 +1,7 @@
 // The shape of everything pushed to a node, and the node paths the renderers write to.
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
+import { pathsOf, type Distribution } from "../spec/distribution";
 
 /** One file as it lands on a node: content, mode and owner are decided here, never by the transport. */
 export interface NodeFile {
@@ -24,30 +25,24 @@ export interface NodeScript extends NodeFile {
   step: string;
 }
 
-export const RKE2_ETC = "/etc/rancher/rke2";
-export const RKE2_DATA = "/var/lib/rancher/rke2";
 /** The product's own state on each node: scripts, env file, install markers. */
 export const STATE_DIR = "/var/lib/hardened-rke2";
 
-export const PATHS = {
-  sysctl: "/etc/sysctl.d/90-kubelet.conf",
-  config: `${RKE2_ETC}/config.yaml`,
-  configDropIns: `${RKE2_ETC}/config.yaml.d`,
-  token: `${RKE2_ETC}/cluster-token`,
-  registries: `${RKE2_ETC}/registries.yaml`,
-  registryCerts: `${RKE2_ETC}/registries.d`,
-  auditPolicy: `${RKE2_ETC}/audit-policy.yaml`,
-  podSecurity: `${RKE2_ETC}/hardened-rke2-pss.yaml`,
-  etcdS3Ca: `${RKE2_ETC}/etcd-s3-ca.crt`,
-  kubeconfig: `${RKE2_ETC}/rke2.yaml`,
-  serverManifests: `${RKE2_DATA}/server/manifests`,
-  imagesDir: `${RKE2_DATA}/agent/images`,
-  nodeEnv: `${STATE_DIR}/node.env`,
-  artifactSums: `${STATE_DIR}/artifacts.sha256`,
-  artifactsDir: `${STATE_DIR}/artifacts`,
-  cisChecks: `${STATE_DIR}/cis-checks.tsv`,
-  scriptsDir: `${STATE_DIR}/bin`,
-} as const;
+/** Every node path the renderers write to: the distribution's (components/spec/distribution.ts) and the product's. */
+export function pathsFor(d: Distribution) {
+  return {
+    ...pathsOf(d),
+    nodeEnv: `${STATE_DIR}/node.env`,
+    artifactSums: `${STATE_DIR}/artifacts.sha256`,
+    artifactsDir: `${STATE_DIR}/artifacts`,
+    cisChecks: `${STATE_DIR}/cis-checks.tsv`,
+    scriptsDir: `${STATE_DIR}/bin`,
+  } as const;
+}
+
+/** RKE2's paths, for the code that only serves RKE2 (the upgrade roll, the AWS node source), and the product's own
+ * paths, which are the same for every distribution. */
+export const PATHS = pathsFor("rke2");
 
 export const GENERATED_HEADER =
   "Rendered by hardened-rke2 from the stack config. Do not edit on the node: the next `pulumi up` rewrites it.";

@@ -3,7 +3,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ClusterSpec } from "../spec/types";
-import { PATHS, rootFile, type NodeFile, type NodeScript } from "./files";
+import { DISTRIBUTION } from "../spec/distribution";
+import { PATHS, pathsFor, rootFile, type NodeFile, type NodeScript } from "./files";
 import type { RenderInputs } from "./inputs";
 import { renderAddonManifests } from "./addons";
 import { renderCisChecks } from "./cis-checks";
@@ -26,7 +27,7 @@ export function renderSysctl(): NodeFile {
     PATHS.sysctl,
     "0644",
     "# Rendered by hardened-rke2. Kernel parameters RKE2's CIS profile checks at start (and the kubelet's\n" +
-      "# protect-kernel-defaults, CIS 4.2.6 in the rke2-cis-1.23/1.24 benchmarks).\n" +
+      "# protect-kernel-defaults, CIS 4.2.6 in the rke2-cis-1.23/1.24 benchmarks; K3s's hardening guide, host-level).\n" +
       `${body}\n`,
     "kernel parameters for the CIS profile",
   );
@@ -52,11 +53,17 @@ export const SCRIPT_STEPS = [
 
 export type Step = (typeof SCRIPT_STEPS)[number]["step"];
 
-/** The steps one node runs, in order. */
-export function stepsFor(spec: Pick<ClusterSpec, "fips">, role: NodeFacts["role"]): Step[] {
-  return SCRIPT_STEPS.filter((s) => (role === "server" || !s.servers) && (spec.fips || !s.fips)).map(
-    (s) => s.step,
-  );
+/** The steps one node runs, in order. From the distribution table: the etcd user only where etcd runs as its own
+ * user (RKE2), the host checks only where their audits' paths and processes are known (RKE2 for now). */
+export function stepsFor(spec: Pick<ClusterSpec, "fips" | "distribution">, role: NodeFacts["role"]): Step[] {
+  const d = DISTRIBUTION[spec.distribution];
+  return SCRIPT_STEPS.filter(
+    (s) =>
+      (role === "server" || !s.servers) &&
+      (spec.fips || !s.fips) &&
+      (s.step !== "etcd-user" || d.etcdUser) &&
+      (s.step !== "cis" || d.hostChecks),
+  ).map((s) => s.step);
 }
 
 const scriptCache = new Map<string, string>();
@@ -70,10 +77,18 @@ export function scriptText(file: string): string {
   return text;
 }
 
-export function renderScripts(spec: Pick<ClusterSpec, "fips">, node: NodeFacts): NodeScript[] {
+export function renderScripts(
+  spec: Pick<ClusterSpec, "fips" | "distribution">,
+  node: NodeFacts,
+): NodeScript[] {
   const steps = stepsFor(spec, node.role);
   return SCRIPT_STEPS.filter((s) => steps.includes(s.step)).map((s) => ({
-    ...rootFile(`${PATHS.scriptsDir}/${s.file}`, "0700", scriptText(s.file), `bootstrap step "${s.step}"`),
+    ...rootFile(
+      `${pathsFor(spec.distribution).scriptsDir}/${s.file}`,
+      "0700",
+      scriptText(s.file),
+      `bootstrap step "${s.step}"`,
+    ),
     step: s.step,
   }));
 }
@@ -83,7 +98,7 @@ function renderArtifactSums(spec: ClusterSpec): NodeFile[] {
   if (spec.install.mode !== "airgap") return [];
   return [
     rootFile(
-      PATHS.artifactSums,
+      pathsFor(spec.distribution).artifactSums,
       "0644",
       spec.install.checksumFile,
       "checksums of the air-gap artifacts, verified on the node before use",
@@ -115,7 +130,7 @@ export function renderNode(
     ...(node.role === "server" ? renderAddonManifests(spec) : []),
     renderNodeEnv(spec, node),
     ...renderArtifactSums(spec),
-    renderCisChecks(spec, node),
+    ...(DISTRIBUTION[spec.distribution].hostChecks ? [renderCisChecks(spec, node)] : []),
   ];
   return { node, files, scripts: renderScripts(spec, node) };
 }

@@ -1,7 +1,7 @@
 // The API server's audit policy and Pod Security Admission configuration: both read by kube-apiserver only at start,
 // so they are written before RKE2 first starts.
 import type { ClusterSpec } from "../spec/types";
-import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
+import { pathsFor, rootFile, yamlFile, type NodeFile } from "./files";
 import type { RenderInputs } from "./inputs";
 
 /**
@@ -96,9 +96,9 @@ export function renderPolicyFiles(spec: ClusterSpec, inputs: RenderInputs): Node
     .map((e) => `exempt ${e.namespace}: ${e.reason}`)
     .join("\n");
   return [
-    rootFile(PATHS.auditPolicy, "0600", audit, "API audit policy (CIS 3.2.1)"),
+    rootFile(pathsFor(spec.distribution).auditPolicy, "0600", audit, "API audit policy (CIS 3.2.1)"),
     rootFile(
-      PATHS.podSecurity,
+      pathsFor(spec.distribution).podSecurity,
       "0600",
       yamlFile(
         `Pod Security Admission: restricted everywhere (CIS 5.2).\n${exemptions}`,

@@ -1,12 +1,14 @@
-// /etc/rancher/rke2/registries.yaml (field names from the struct tags of rancher/wharfie, which RKE2 uses) and the
-// CA, client certificate and key files it points at.
+// The distribution's registries.yaml (/etc/rancher/rke2 or /etc/rancher/k3s; field names from the struct tags of
+// rancher/wharfie, which RKE2 and K3s both use: docs.k3s.io installation/private-registry) and the CA, client
+// certificate and key files it points at.
 import type { ClusterSpec } from "../spec/types";
-import { PATHS, rootFile, yamlFile, type NodeFile } from "./files";
+import { DISTRIBUTION } from "../spec/distribution";
+import { pathsFor, rootFile, yamlFile, type NodeFile } from "./files";
 import type { RenderInputs } from "./inputs";
 
 /** Folder-safe name for a registry host such as `registry.example.com:5000`. */
-function hostDir(host: string): string {
-  return `${PATHS.registryCerts}/${host.replace(/[^A-Za-z0-9.-]/g, "_")}`;
+function hostDir(spec: ClusterSpec, host: string): string {
+  return `${pathsFor(spec.distribution).registryCerts}/${host.replace(/[^A-Za-z0-9.-]/g, "_")}`;
 }
 
 /** registries.yaml plus its certificate files; nothing when the stack configures no registry. */
@@ -33,7 +35,7 @@ export function renderRegistries(spec: ClusterSpec, inputs: RenderInputs): NodeF
     }
     if (c.tls) {
       const tls: Record<string, string> = {};
-      const dir = hostDir(host);
+      const dir = hostDir(spec, host);
       // wharfie field, file on the node, the operator's file, and whether it is a secret (the client key).
       const parts: [string, string, string | undefined, boolean, string][] = [
         ["ca_file", "ca.crt", c.tls.caFile, false, `CA of registry ${host}`],
@@ -54,9 +56,12 @@ export function renderRegistries(spec: ClusterSpec, inputs: RenderInputs): NodeF
   if (Object.keys(doc.configs).length === 0) delete (doc as { configs?: unknown }).configs;
   files.unshift(
     rootFile(
-      PATHS.registries,
+      pathsFor(spec.distribution).registries,
       "0600",
-      yamlFile("containerd registry mirrors and credentials (RKE2 private registry configuration).", doc),
+      yamlFile(
+        `containerd registry mirrors and credentials (${DISTRIBUTION[spec.distribution].title} private registry configuration).`,
+        doc,
+      ),
       "registry mirrors, rewrites, credentials and TLS files",
       holdsSecret,
     ),

@@ -20,7 +20,7 @@ export const ADDON_CHARTS = [
 export type AddonChart = (typeof ADDON_CHARTS)[number];
 
 /** The chart RKE2 deploys for each CNI (rke2 pkg/cli/cmds/server.go validateCNI: `rke2-<cni>`). */
-export const CNI_CHART: Record<Cni, AddonChart> = {
+export const CNI_CHART: Partial<Record<Cni, AddonChart>> = {
   canal: "rke2-canal",
   calico: "rke2-calico",
   cilium: "rke2-cilium",

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { DISTRIBUTION, type Distribution } from "./distribution";
 import type { Arch } from "./install";
 
 export interface AirgapArtifact {
@@ -21,17 +22,22 @@ export interface AirgapCheck {
   artifacts: AirgapArtifact[];
 }
 
-/** The file names RKE2 publishes for one architecture (rke2 scripts/package-bundle, package-images). */
-export function artifactNames(arch: Arch) {
+/** The file names a distribution publishes for one architecture (rke2 scripts/package-bundle, package-images; K3s's
+ * release assets): from the distribution table. */
+export function artifactNames(arch: Arch, distribution: Distribution = "rke2") {
+  const d = DISTRIBUTION[distribution];
   return {
-    tarball: `rke2.linux-${arch}.tar.gz`,
-    checksums: `sha256sum-${arch}.txt`,
-    /** Core images plus Canal, the default CNI. */
-    coreImages: [`rke2-images.linux-${arch}.tar.zst`, `rke2-images.linux-${arch}.tar.gz`],
+    /** The install artifact: RKE2's tarball, K3s's binary. */
+    tarball: d.artifact(arch).file,
+    checksums: d.checksums(arch),
+    /** Core images plus the default CNI's (Canal; K3s's airgap images hold flannel and its bundled components). */
+    coreImages: d.images(arch),
     cniImages: (cni: string) => [
       `rke2-images-${cni}.linux-${arch}.tar.zst`,
       `rke2-images-${cni}.linux-${arch}.tar.gz`,
     ],
+    defaultCni: d.cnis[0],
+    title: d.title,
   };
 }
 
@@ -135,9 +141,10 @@ export function checkAirgapFolder(
   arch: Arch,
   cni: string,
   imagesFromRegistry: boolean,
+  distribution: Distribution = "rke2",
 ): AirgapCheck {
   const abs = path.resolve(baseDir, dir);
-  const names = artifactNames(arch);
+  const names = artifactNames(arch, distribution);
   const result: AirgapCheck = { problems: [], checksumFile: "", artifacts: [] };
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
     result.problems.push(
@@ -148,8 +155,8 @@ export function checkAirgapFolder(
   }
   const present = new Set(fs.readdirSync(abs));
   const missing = (file: string) =>
-    `${JSON.stringify(dir)} has no ${file}; allowed: a folder with every RKE2 ${arch} artifact the install needs ` +
-    "(copy it from the RKE2 release page)";
+    `${JSON.stringify(dir)} has no ${file}; allowed: a folder with every ${names.title} ${arch} artifact the ` +
+    `install needs (copy it from the ${names.title} release page)`;
   if (!present.has(names.checksums)) result.problems.push(missing(names.checksums));
   if (!present.has(names.tarball)) result.problems.push(missing(names.tarball));
 
@@ -158,7 +165,7 @@ export function checkAirgapFolder(
   const core = pick(names.coreImages);
   if (core) files.push(core);
   else if (!imagesFromRegistry) result.problems.push(missing(`${names.coreImages[0]} (or .tar.gz)`));
-  if (cni !== "canal") {
+  if (cni !== names.defaultCni) {
     const cniImages = pick(names.cniImages(cni));
     if (cniImages) files.push(cniImages);
     else if (!imagesFromRegistry) {

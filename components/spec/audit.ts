@@ -3,6 +3,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { cisMinimum } from "./cis-catalogue";
+import { DISTRIBUTION } from "./distribution";
 import { bad, fmt } from "./problems";
 import { readOperatorFile, section } from "./section";
 
@@ -19,7 +20,8 @@ export const auditShape = {
             "is not a plain absolute path; allowed: letters, digits, '/', '.', '_' and '-', e.g. /var/lib/rancher/rke2/server/logs/audit.log",
           ),
         })
-        .default("/var/lib/rancher/rke2/server/logs/audit.log"),
+        // Unset: the distribution's (RKE2's server/logs, or the K3s hardening guide's path).
+        .optional(),
       maxAge: z
         .number()
         .int()
@@ -45,7 +47,7 @@ export const auditShape = {
     .prefault({}),
 };
 
-export type AuditSpec = z.output<typeof auditShape.audit>;
+export type AuditSpec = z.output<typeof auditShape.audit> & { logPath: string };
 
 /** An audit policy that logs nothing is RKE2's own empty default, which CIS 3.2.1 exists to catch. */
 function auditPolicyProblem(text: string): string | undefined {
@@ -67,13 +69,15 @@ function auditPolicyProblem(text: string): string | undefined {
 
 export const audit = section({
   shape: auditShape,
-  build({ audit: raw }, { problems, load }) {
+  build({ audit: raw }, { problems, load, earlier }) {
+    if (earlier.distribution === undefined) return undefined;
     if (raw.policyFile !== undefined) {
       const text = readOperatorFile(problems, ["audit", "policyFile"], load, raw.policyFile);
       const problem = text === undefined ? undefined : auditPolicyProblem(text);
       if (problem) problems.add(["audit", "policyFile"], `${fmt(raw.policyFile)} ${problem}`);
       if (text === undefined || problem) return undefined;
     }
-    return { value: { audit: raw }, secrets: [] };
+    const logPath = raw.logPath ?? DISTRIBUTION[earlier.distribution].auditLog;
+    return { value: { audit: { ...raw, logPath } }, secrets: [] };
   },
 });

@@ -9,10 +9,10 @@
 //   benchmark control (the product's own files, FIPS, kernel parameters), carrying their own label.
 // IDs were matched by control text across kube-bench cfg/rke2-cis-1.7, 1.8 and security-scan rke2-cis-1.9…1.12
 // (../shared/research/FACTS.md §7); the audit and encryption rows shift between versions, 5.6.x was 5.7.x before 1.11.
-import type { Benchmark } from "./version";
+import type { Benchmark, K3sBenchmark } from "./version";
 
-/** Every benchmark a supported RKE2 line maps to (version.ts benchmarkFor), oldest first. */
-export const BENCHMARKS: readonly Benchmark[] = [
+/** Every benchmark a supported RKE2 line maps to (version.ts benchmarkFor), oldest first: the table's columns. */
+export const RKE2_BENCHMARKS: readonly Benchmark[] = [
   "rke2-cis-1.7",
   "rke2-cis-1.8",
   "rke2-cis-1.9",
@@ -21,11 +21,47 @@ export const BENCHMARKS: readonly Benchmark[] = [
   "rke2-cis-1.12",
 ];
 
+/**
+ * K3s's benchmarks and the column each takes its IDs from: a K3s self-assessment guide of CIS 1.x checks the CIS
+ * Kubernetes Benchmark 1.x, numbered as the RKE2 benchmark of the same number (docs.k3s.io security/self-assessment-
+ * 1.12: 1.2.16–1.2.19 the audit log flags, 1.2.27/1.2.28 encryption, 5.6.x the general policies, as rke2-cis-1.12).
+ */
+export const K3S_NUMBERING: Readonly<Record<K3sBenchmark, Benchmark>> = {
+  "k3s-cis-1.7": "rke2-cis-1.7",
+  "k3s-cis-1.8": "rke2-cis-1.8",
+  "k3s-cis-1.10": "rke2-cis-1.10",
+  "k3s-cis-1.12": "rke2-cis-1.12",
+};
+
+/** Every benchmark a supported RKE2 or K3s line maps to. */
+export const BENCHMARKS: readonly Benchmark[] = [
+  ...RKE2_BENCHMARKS,
+  ...(Object.keys(K3S_NUMBERING) as K3sBenchmark[]),
+];
+
+/**
+ * Controls K3s's self-assessment guides mark Not Applicable, and why (docs.k3s.io security/self-assessment-1.12):
+ * K3s runs the API server, controller manager, scheduler and etcd inside its own process, so there are no pod
+ * specification files, and etcd's data directory belongs to that root process.
+ */
+export const K3S_NOT_APPLICABLE: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    ["1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5", "1.1.6", "1.1.7", "1.1.8"].map((id) => [
+      id,
+      "K3s embeds the component in the k3s process: there is no pod specification file",
+    ]),
+  ),
+  "1.1.12": "K3s embeds etcd in the k3s process (no etcd user): its data directory is owned by root:root",
+  "4.1.1": "K3s runs the kubelet inside the k3s process: there is no kubelet service file",
+  "4.1.2": "K3s runs the kubelet inside the k3s process: there is no kubelet service file",
+};
+
 /** The kube-bench target a control belongs to: servers run all five, agents only `node`. */
 export type Target = "master" | "etcd" | "controlplane" | "node" | "policies";
 
 /** How the stack satisfies a control. */
-export type Means = "RKE2 profile" | "rendered file" | "in-cluster object" | "operator";
+export type Means =
+  "RKE2 profile" | "K3s itself" | "not applicable" | "rendered file" | "in-cluster object" | "operator";
 /** What checks it: the host checks (the `<node>-cis` step), the in-cluster verification, the schema, the policy pack. */
 export type Checker = "host check" | "verification" | "schema" | "policy";
 
@@ -40,9 +76,11 @@ export interface BenchmarkControl {
 
 function c(ids: string, target: Target, automated: boolean, title: string): BenchmarkControl {
   const list = ids.split(" ");
-  if (list.length !== BENCHMARKS.length) throw new Error(`control ${ids}: one ID per benchmark`);
+  if (list.length !== RKE2_BENCHMARKS.length) throw new Error(`control ${ids}: one ID per benchmark`);
+  const rke2 = Object.fromEntries(RKE2_BENCHMARKS.map((b, i) => [b, list[i]]));
+  const k3s = Object.entries(K3S_NUMBERING).map(([b, column]) => [b, rke2[column]]);
   return {
-    ids: Object.fromEntries(BENCHMARKS.map((b, i) => [b, list[i]])) as Record<Benchmark, string>,
+    ids: { ...rke2, ...Object.fromEntries(k3s) } as Record<Benchmark, string>,
     target,
     automated,
     title,

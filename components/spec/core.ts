@@ -5,6 +5,7 @@ import { z } from "zod";
 import { dnsLabel } from "./fields";
 import { bad, fmt, type Problems } from "./problems";
 import { section } from "./section";
+import { DISTRIBUTION, DISTRIBUTIONS, type Distribution } from "./distribution";
 import {
   ALL_PROFILES,
   CIS_PROFILES,
@@ -12,44 +13,47 @@ import {
   acceptedProfiles,
   benchmarkFor,
   defaultProfile,
-  parseRke2Version,
+  parseVersion,
   type Profile,
   type Rke2Version,
 } from "./version";
 
 export const clusterShape = {
   name: dnsLabel(40),
+  /** Which Kubernetes distribution the nodes run; every path, unit and config key follows its row in
+   * distribution.ts. */
   distribution: z
-    .enum(["rke2", "k3s"])
-    .default("rke2")
-    .refine((d) => d !== "k3s", {
-      error: () => `"k3s" is not supported yet; allowed: rke2 (K3s follows once RKE2 is complete)`,
-    }),
+    .enum(DISTRIBUTIONS, {
+      error: bad(`is not a supported distribution; allowed: ${DISTRIBUTIONS.join(", ")}`),
+    })
+    .default("rke2"),
   selinux: z.boolean().default(false),
   secretsEncryption: z
     .literal(true, {
       error: bad(
-        "cannot turn secrets encryption off; allowed: true (CIS 1.2.27/1.2.28; RKE2 forces it on servers)",
+        "cannot turn secrets encryption off; allowed: true (CIS 1.2.27/1.2.28; RKE2 forces it on servers, K3s's hardening guide sets it)",
       ),
     })
     .default(true),
   verification: z.enum(["enforce", "report"]).default("enforce"),
 };
 
-function checkVersion(problems: Problems, raw: string): Rke2Version | undefined {
-  const v = parseRke2Version(raw);
+function checkVersion(problems: Problems, raw: string, distribution: Distribution): Rke2Version | undefined {
+  const d = DISTRIBUTION[distribution];
+  const v = parseVersion(raw, distribution);
   if (!v) {
     problems.add(
       ["version"],
-      `${fmt(raw)} is not an RKE2 release; allowed: a pinned release such as v1.33.5+rke2r1`,
+      `${fmt(raw)} is not a ${d.title} release; allowed: a pinned release such as ${d.exampleVersion}` +
+        (distribution === "rke2" && parseVersion(raw, "k3s") ? " (or set distribution: k3s)" : ""),
     );
     return undefined;
   }
   if (v.major !== 1 || v.minor < OLDEST_SUPPORTED_MINOR) {
     problems.add(
       ["version"],
-      `${fmt(raw)} is older than the oldest supported line; allowed: v1.${OLDEST_SUPPORTED_MINOR}.0+rke2r1 or later ` +
-        "(older RKE2 lines rely on PodSecurityPolicy and are end of life)",
+      `${fmt(raw)} is older than the oldest supported line; allowed: v1.${OLDEST_SUPPORTED_MINOR}.0+${d.versionSuffix}1 ` +
+        `or later (older ${d.title} lines rely on PodSecurityPolicy and are end of life)`,
     );
     return undefined;
   }
@@ -57,6 +61,15 @@ function checkVersion(problems: Problems, raw: string): Rke2Version | undefined 
 }
 
 function checkProfile(problems: Problems, v: Rke2Version, raw: string | undefined): Profile | undefined {
+  if (v.distribution === "k3s") {
+    // K3s has no `profile` flag (it would refuse the key): the stack spells out every item of its hardening guide.
+    if (raw !== undefined)
+      problems.add(
+        ["profile"],
+        `${fmt(raw)} is an RKE2 setting; allowed: unset with distribution k3s (K3s has no CIS profile flag; the stack renders every item of the K3s hardening guide instead)`,
+      );
+    return undefined;
+  }
   const accepted = acceptedProfiles(v);
   const cisAccepted = accepted.filter((p) => CIS_PROFILES.includes(p));
   if (raw === undefined) return defaultProfile(v);
@@ -82,7 +95,7 @@ function checkProfile(problems: Problems, v: Rke2Version, raw: string | undefine
 
 export const releaseShape = {
   version: z.string({
-    error: bad("is not a version; allowed: a pinned RKE2 release such as v1.33.5+rke2r1"),
+    error: bad("is not a version; allowed: a pinned release such as v1.33.5+rke2r1 or v1.33.5+k3s1"),
   }),
   profile: z.string().optional(),
 };
@@ -92,7 +105,7 @@ export const cluster = section({
   build: (raw) => ({
     value: {
       name: raw.name,
-      distribution: "rke2" as const,
+      distribution: raw.distribution,
       selinux: raw.selinux,
       /** After deploy, read the controls back from the API server: `enforce` fails the update when one does not
        * hold, `report` only reports. */
@@ -104,16 +117,19 @@ export const cluster = section({
 
 export const release = section({
   shape: releaseShape,
-  build(raw, { problems }) {
-    const version = checkVersion(problems, raw.version);
+  build(raw, { problems, earlier }) {
+    if (earlier.distribution === undefined) return undefined;
+    const before = problems.list.length;
+    const version = checkVersion(problems, raw.version, earlier.distribution);
     const profile = version && checkProfile(problems, version, raw.profile);
-    if (!version || !profile) return undefined;
+    if (!version || problems.list.length > before) return undefined;
     return {
+      /** `profile` is RKE2's CIS profile; undefined on K3s, which has none. */
       value: { version, profile, benchmark: benchmarkFor(version) },
       secrets: [
         {
           key: "clusterToken",
-          purpose: "the RKE2 cluster token (generated by the stack when unset)",
+          purpose: `the ${DISTRIBUTION[earlier.distribution].title} cluster token (generated by the stack when unset)`,
           required: false,
         },
       ],

@@ -2,17 +2,19 @@
 import { z } from "zod";
 import { ipv4Cidr } from "./fields";
 import { isAddress } from "./net";
-import { bad } from "./problems";
+import { DISTRIBUTION } from "./distribution";
+import { bad, fmt } from "./problems";
 import { section } from "./section";
 
 export const networkShape = {
+  /** Unset: the distribution's default (RKE2 canal, K3s flannel). */
   cni: z
-    .enum(["canal", "calico", "cilium"], {
+    .enum(["canal", "calico", "cilium", "flannel"], {
       error: bad(
-        "is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)",
+        "is not a supported CNI; allowed: canal, calico, cilium (RKE2) or flannel (K3s) (each enforces NetworkPolicy, CIS 5.3.1)",
       ),
     })
-    .default("canal"),
+    .optional(),
   clusterCidr: ipv4Cidr.default("10.42.0.0/16"),
   serviceCidr: ipv4Cidr.default("10.43.0.0/16"),
   /** Extra names the API server certificate carries; the registration address is always added. */
@@ -27,9 +29,27 @@ export const networkShape = {
     .default([]),
 };
 
-export type Cni = z.output<typeof networkShape.cni>;
+export type Cni = NonNullable<z.output<typeof networkShape.cni>>;
 
 export const network = section({
   shape: networkShape,
-  build: (raw) => ({ value: raw, secrets: [] }),
+  build(raw, { problems, earlier }) {
+    if (earlier.distribution === undefined) return undefined;
+    const d = DISTRIBUTION[earlier.distribution];
+    const cni = (raw.cni ?? d.cnis[0]) as Cni;
+    // A CNI the distribution does not deploy would leave the cluster with no NetworkPolicy enforcement (CIS 5.3.1).
+    // K3s: flannel with its embedded network policy controller; the product never sets `disable-network-policy` or
+    // `flannel-backend: none`, so a K3s cluster without an enforcing CNI cannot be rendered.
+    if (!d.cnis.includes(cni)) {
+      problems.add(
+        ["cni"],
+        `${fmt(cni)} is not a CNI ${d.title} deploys with NetworkPolicy enforcement; allowed: ${d.cnis.join(", ")}` +
+          (earlier.distribution === "k3s"
+            ? " (flannel with K3s's embedded network policy controller; Calico or Cilium on K3s are not supported yet)"
+            : ""),
+      );
+      return undefined;
+    }
+    return { value: { ...raw, cni }, secrets: [] };
+  },
 });

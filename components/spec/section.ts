@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";
 import type { Cni } from "./network";
+import type { Distribution } from "./distribution";
 import { fmt, type Path, type Problems } from "./problems";
 import type { Rke2Version } from "./version";
 
@@ -29,6 +30,7 @@ export interface SecretRef {
 
 /** What sections built before this one decided, for the rules that read another section (undefined: it failed). */
 export interface Earlier {
+  distribution?: Distribution;
   version?: Rke2Version;
   cni?: Cni;
   /** The registry system images come from, when the registries section names one. */

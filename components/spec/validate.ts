@@ -71,6 +71,7 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
   let complete = true;
   for (const s of SECTIONS) {
     const earlier = {
+      distribution: spec.distribution,
       version: spec.version,
       cni: spec.cni,
       systemDefaultRegistry: spec.registries?.systemDefaultRegistry,

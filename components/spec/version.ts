@@ -1,15 +1,19 @@
 // Version rules: which CIS `profile` values each RKE2 release accepts, which benchmark its control IDs come
 // from, and which flags a release needs spelled out because RKE2 does not add them itself.
-// Sources are in ../shared/research/FACTS.md §1 and §7 (taken from rancher/rke2's code at each tag).
+// Sources are in ../shared/research/FACTS.md §1 and §7 (taken from rancher/rke2's code at each tag); K3s's are cited
+// where its rules differ.
+import { DISTRIBUTION, type Distribution } from "./distribution";
 
-/** A parsed RKE2 release such as `v1.33.5+rke2r1`. */
+/** A parsed RKE2 release such as `v1.33.5+rke2r1`, or a K3s release such as `v1.33.5+k3s1`. */
 export interface Rke2Version {
   /** The version string as written in the stack, e.g. `v1.33.5+rke2r1`. */
   raw: string;
+  /** Whose release it is: the version rules below differ per distribution. */
+  distribution: Distribution;
   major: number;
   minor: number;
   patch: number;
-  /** The RKE2 revision (`rke2r1` → 1). */
+  /** The RKE2 or K3s revision (`rke2r1` → 1, `k3s2` → 2). */
   revision: number;
 }
 
@@ -24,14 +28,18 @@ export const CIS_PROFILES: readonly Profile[] = ["cis-1.5", "cis-1.6", "cis-1.23
  * security comes from the Pod Security Admission configuration file, which RKE2 ≤1.24 does not use. */
 export const OLDEST_SUPPORTED_MINOR = 25;
 
-const VERSION_RE = /^v(\d+)\.(\d+)\.(\d+)\+rke2r(\d+)$/;
-
 /** Parses `v1.33.5+rke2r1`; returns undefined for anything else (pre-releases are not pinned releases). */
 export function parseRke2Version(raw: string): Rke2Version | undefined {
-  const m = VERSION_RE.exec(raw);
+  return parseVersion(raw, "rke2");
+}
+
+/** Parses a pinned release of `distribution` (`v1.33.5+rke2r1`, `v1.33.5+k3s1`); a K3s version is not an RKE2 one. */
+export function parseVersion(raw: string, distribution: Distribution): Rke2Version | undefined {
+  const suffix = DISTRIBUTION[distribution].versionSuffix;
+  const m = new RegExp(`^v(\\d+)\\.(\\d+)\\.(\\d+)\\+${suffix}(\\d+)$`).exec(raw);
   if (!m) return undefined;
   const [major, minor, patch, revision] = m.slice(1).map(Number);
-  return { raw, major, minor, patch, revision };
+  return { raw, distribution, major, minor, patch, revision };
 }
 
 /** First patch of each minor line that accepts the generic `cis` alongside `cis-1.23` (rke2 #4708). */
@@ -44,6 +52,8 @@ const ETCD_PROFILE_SINCE: Record<number, number> = { 30: 14, 31: 10, 32: 6, 33: 
  * then exits with "cis-1.23 profile is deprecated", so it is not listed as accepted there.
  */
 export function acceptedProfiles(v: Rke2Version): Profile[] {
+  // K3s has no `profile` flag: every CIS item is spelled out in its config (K3s hardening guide).
+  if (v.distribution === "k3s") return [];
   if (v.major !== 1 || v.minor < 18) return [];
   if (v.minor <= 19 || (v.minor === 20 && v.patch < 5)) return ["cis-1.5"];
   if (v.minor <= 24) return ["cis-1.5", "cis-1.6"];
@@ -69,9 +79,29 @@ export function defaultProfile(v: Rke2Version): Profile | undefined {
  * from v1.32). The operator has no RKE2 benchmark for v1.25/v1.26: there it is kube-bench's own (kubeBenchFor).
  */
 export type Benchmark =
-  "rke2-cis-1.7" | "rke2-cis-1.8" | "rke2-cis-1.9" | "rke2-cis-1.10" | "rke2-cis-1.11" | "rke2-cis-1.12";
+  | "rke2-cis-1.7"
+  | "rke2-cis-1.8"
+  | "rke2-cis-1.9"
+  | "rke2-cis-1.10"
+  | "rke2-cis-1.11"
+  | "rke2-cis-1.12"
+  | K3sBenchmark;
+
+/**
+ * K3s's own benchmark lines, as its CIS self-assessment guides name them (docs.k3s.io security/self-assessment-*):
+ * 1.7 for v1.25, 1.8 for "v1.26-v1.29", 1.10 for "v1.28-v1.33", 1.12 for "v1.32-v1.36". Where two guides cover a line
+ * the newer one applies. Each is the CIS Kubernetes Benchmark of that number with K3s's audits, so its control IDs are
+ * those of the same-numbered RKE2 benchmark (cis-catalogue.ts); K3s marks some other controls Not Applicable.
+ */
+export type K3sBenchmark = "k3s-cis-1.7" | "k3s-cis-1.8" | "k3s-cis-1.10" | "k3s-cis-1.12";
 
 export function benchmarkFor(v: Rke2Version): Benchmark {
+  if (v.distribution === "k3s") {
+    if (v.minor <= 25) return "k3s-cis-1.7";
+    if (v.minor <= 27) return "k3s-cis-1.8";
+    if (v.minor <= 31) return "k3s-cis-1.10";
+    return "k3s-cis-1.12";
+  }
   if (v.minor <= 26) return kubeBenchFor(v);
   if (v.minor === 27) return "rke2-cis-1.9";
   if (v.minor === 28) return "rke2-cis-1.10";
@@ -85,6 +115,8 @@ export function benchmarkFor(v: Rke2Version): Benchmark {
  * differently (the audit log path is 1.2.17 in rke2-cis-1.8, 1.2.16 in rke2-cis-1.12).
  */
 export function kubeBenchFor(v: Rke2Version): Benchmark {
+  // The scanners' K3s files (rancher/security-scan package/cfg): k3s-cis-1.7 for v1.25, k3s-cis-1.8 for v1.26+.
+  if (v.distribution === "k3s") return v.minor <= 25 ? "k3s-cis-1.7" : "k3s-cis-1.8";
   return v.minor <= 25 ? "rke2-cis-1.7" : "rke2-cis-1.8";
 }
 
@@ -93,6 +125,8 @@ export function kubeBenchFor(v: Rke2Version): Benchmark {
 const EXTEND_TOKEN_FLAG_SINCE: Record<number, number> = { 31: 14, 32: 10, 33: 6, 34: 2 };
 
 export function needsExplicitTokenExpirationFlag(v: Rke2Version): boolean {
+  // K3s never adds it itself: its hardening guide lists the flag for v1.29 and newer.
+  if (v.distribution === "k3s") return true;
   if (v.minor >= 35) return false;
   const since = EXTEND_TOKEN_FLAG_SINCE[v.minor];
   return since === undefined || v.patch < since;
@@ -120,8 +154,8 @@ export function supportsValidatingAdmissionPolicy(v: Rke2Version): boolean {
  * kubernetes.io/releases/version-skew-policy).
  */
 export function upgradePathProblem(from: string, to: string): string | undefined {
-  const a = parseRke2Version(from);
-  const b = parseRke2Version(to);
+  const a = parseRke2Version(from) ?? parseVersion(from, "k3s");
+  const b = parseRke2Version(to) ?? parseVersion(to, "k3s");
   if (!a || !b || from === to) return undefined;
   const order = (v: Rke2Version) => [v.major, v.minor, v.patch, v.revision];
   const cmp = order(b)
