@@ -100,8 +100,12 @@ function cisMarkdown(spec: ClusterSpec, bundle: Bundle): string {
   return [
     `# CIS control map: ${spec.name}`,
     "",
-    `RKE2 ${spec.version.raw}, profile \`${spec.profile}\`; control IDs from the ${spec.benchmark} benchmark, the ` +
-      `one Rancher's compliance operator runs for this release; the second column is the ID plain kube-bench's ` +
+    (spec.distribution === "k3s"
+      ? `K3s ${spec.version.raw} (no CIS profile flag: every item of the K3s hardening guide is rendered); control IDs ` +
+        `from the ${spec.benchmark} benchmark, the one K3s's CIS self-assessment guide covers this release with`
+      : `RKE2 ${spec.version.raw}, profile \`${spec.profile}\`; control IDs from the ${spec.benchmark} benchmark, the ` +
+        `one Rancher's compliance operator runs for this release`) +
+      `; the second column is the ID plain kube-bench's ` +
       `auto-detected ${kb} gives the same control ("-": not in it). One row per control of ${spec.benchmark} ` +
       `(${inBenchmark.filter((c) => c.automated).length} Automated, ${inBenchmark.filter((c) => !c.automated).length} Manual).`,
     "",

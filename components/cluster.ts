@@ -11,7 +11,7 @@ import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
 import { leaveBeforeReplace, leaveOnReplace, rollStages } from "./bootstrap/roll";
 import {
-  READ_KUBECONFIG,
+  readKubeconfig,
   rewriteKubeconfig,
   secretWhenKnown,
   stepOptions,
@@ -193,9 +193,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
       `${name}-kubeconfig`,
       {
         connection: firstConnection,
-        create: READ_KUBECONFIG,
+        create: readKubeconfig(spec.distribution),
         // A connection change reads it again rather than running nothing: the stash below keeps the value it had.
-        update: READ_KUBECONFIG,
+        update: readKubeconfig(spec.distribution),
         ...stepOptions,
         // Read again whenever the first server's RKE2 was (re)started by the stack (a config roll, an upgrade): RKE2
         // renews its certificates at start once they are within 90 days of expiry (docs.rke2.io, "Certificate

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { PATHS, sha256, type NodeFile } from "../render/files";
+import { pathsFor, sha256, type NodeFile } from "../render/files";
+import type { Distribution } from "../spec/distribution";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
 /** Run on the operator's machine: compares an existing host's SSH key with the pinned one, naming the fix. */
@@ -118,8 +119,13 @@ export class ArtifactAsset extends pulumi.asset.FileAsset {
   }
 }
 
-/** Reads the admin kubeconfig as root. Its output is a secret: the command runs with logging off. */
-export const READ_KUBECONFIG = asRoot(`cat ${PATHS.kubeconfig}`);
+/** Reads the distribution's admin kubeconfig as root. Its output is a secret: the command runs with logging off. */
+export function readKubeconfig(d: Distribution): string {
+  return asRoot(`cat ${pathsFor(d).kubeconfig}`);
+}
+
+/** RKE2's. */
+export const READ_KUBECONFIG = readKubeconfig("rke2");
 
 /** Points RKE2's admin kubeconfig (written for https://127.0.0.1:6443) at the registration address. */
 export function rewriteKubeconfig(kubeconfig: string, registration: string): string {

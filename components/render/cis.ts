@@ -6,6 +6,7 @@ import {
   CATALOGUE,
   CONTROL_KEYS,
   HOST_AUDITS,
+  K3S_NOT_APPLICABLE,
   NOT_CHECKED,
   checkedBy,
   keyOf,
@@ -20,7 +21,8 @@ import type { ClusterSpec } from "../spec/types";
 import { kubeBenchFor, needsExplicitTokenExpirationFlag } from "../spec/version";
 import { addonManifestPath } from "./addons";
 import { pathsFor } from "./files";
-import { KUBELET_ARGS, TERMINATED_POD_GC_THRESHOLD } from "./rke2";
+import { DISTRIBUTION } from "../spec/distribution";
+import { apiServerArgs, kubeletArgs } from "./rke2";
 
 export type { Means } from "../spec/cis-catalogue";
 
@@ -85,17 +87,17 @@ function whereOf(spec: ClusterSpec): Record<ControlKey, string> {
     auditLogMaxAge: `${apiArgs}: audit-log-maxage=${spec.audit.maxAge}`,
     auditLogMaxBackup: `${apiArgs}: audit-log-maxbackup=${spec.audit.maxBackup}`,
     auditLogMaxSize: `${apiArgs}: audit-log-maxsize=${spec.audit.maxSize}`,
-    encryption: `${pathsFor(spec.distribution).config}: secrets-encryption: true (RKE2 writes server/cred/encryption-config.json, aescbc)`,
+    encryption: `${pathsFor(spec.distribution).config}: secrets-encryption: true (${DISTRIBUTION[spec.distribution].title} writes server/cred/encryption-config.json, aescbc)`,
     tokenExpiration: needsExplicitTokenExpirationFlag(spec.version)
       ? `${apiArgs}: service-account-extend-token-expiration=false`
       : "RKE2 sets --service-account-extend-token-expiration=false itself under the CIS profile from this release",
-    terminatedPodGc: `${pathsFor(spec.distribution).config} (kube-controller-manager-arg): terminated-pod-gc-threshold=${TERMINATED_POD_GC_THRESHOLD}`,
+    terminatedPodGc: `${pathsFor(spec.distribution).config} (kube-controller-manager-arg): terminated-pod-gc-threshold=${DISTRIBUTION[spec.distribution].terminatedPodGcThreshold}`,
     auditPolicy:
       spec.audit.policyFile !== undefined
         ? `${pathsFor(spec.distribution).auditPolicy} (the operator's ${spec.audit.policyFile})`
         : `${pathsFor(spec.distribution).auditPolicy} (Metadata or above for every request)`,
     auditPolicyCoverage: `${pathsFor(spec.distribution).auditPolicy}: secrets and tokens at Metadata, RBAC and exec at Request`,
-    kubeletCiphers: `${pathsFor(spec.distribution).config} (kubelet-arg, servers and agents): ${KUBELET_ARGS.join(" ")}`,
+    kubeletCiphers: `${pathsFor(spec.distribution).config} (kubelet-arg, servers and agents): ${kubeletArgs(spec)[0]}`,
     kernelParameters: `${pathsFor(spec.distribution).sysctl}, applied by ${pathsFor(spec.distribution).scriptsDir}/10-sysctl.sh`,
     defaultServiceAccounts: spec.admissionGuard.enabled
       ? "manifests/serviceaccounts.yaml: default SA in every built-in and managed namespace; manifests/admission.yaml: other namespaces refuse pods mounting the default SA's token"
@@ -153,13 +155,64 @@ function verifiedText(checkers: readonly Checker[], automated: boolean): string 
   return [...new Set(checkers)].map((c) => CHECKER_TEXT[c]).join("; ");
 }
 
+/**
+ * A K3s row the catalogue has no product key for: Not Applicable where K3s's self-assessment says so; a flag the
+ * stack's config renders (the hardening guide's kube-apiserver and kubelet arguments); else K3s's own default, which
+ * its self-assessment guide checks (the audits read the same flags; paths are under /var/lib/rancher/k3s).
+ */
+function k3sRow(spec: ClusterSpec, id112: string): { means: Means; where: string } | undefined {
+  const reason = K3S_NOT_APPLICABLE[id112];
+  if (reason !== undefined) return { means: "not applicable", where: reason };
+  const config = pathsFor(spec.distribution).config;
+  const rendered = [
+    ...apiServerArgs(spec).map((a) => ({ arg: a, key: "kube-apiserver-arg" })),
+    ...kubeletArgs(spec).map((a) => ({ arg: a, key: "kubelet-arg" })),
+  ];
+  const audits = HOST_AUDITS[id112] ?? [];
+  const flags = audits.flatMap((a) => (a.kind === "flag" || a.kind === "kubelet" ? [a.flag] : []));
+  // Controls with no host audit whose flag the K3s config renders: EventRateLimit (the plugin list) and the request
+  // timeout (its audit passes any value, so there is none).
+  const extra: Record<string, string> = { "1.2.9": "enable-admission-plugins", "1.2.20": "request-timeout" };
+  if (extra[id112] !== undefined) flags.push(extra[id112]);
+  const hit = rendered.find((r) => flags.some((f) => f !== "" && r.arg.startsWith(`${f}=`)));
+  if (hit) return { means: "rendered file", where: `${config} (${hit.key}): ${hit.arg}` };
+  if (audits.length === 0) return undefined;
+  return {
+    means: "K3s itself",
+    where: audits
+      .map(describe)
+      .join("; ")
+      .replace(/\/var\/lib\/rancher\/rke2/g, DISTRIBUTION.k3s.dataDir),
+  };
+}
+
 export function controlMap(spec: ClusterSpec): ControlRow[] {
   const where = whereOf(spec);
   const kb = kubeBenchFor(spec.version);
+  const d = DISTRIBUTION[spec.distribution];
+  // Without the host-check step (K3s for now) a control is verified only by what else checks it.
+  const checkers = (list: readonly Checker[]) => list.filter((c) => d.hostChecks || c !== "host check");
   const benchmarkRows = BENCHMARK_CONTROLS.filter((c) => c.ids[spec.benchmark] !== "-").map((c) => {
     const id112 = c.ids["rke2-cis-1.12"];
-    const key = keyOf(id112);
-    const means = satisfiedBy(c);
+    const k3s = spec.distribution === "k3s" ? k3sRow(spec, id112) : undefined;
+    const key = k3s?.means === "not applicable" ? undefined : keyOf(id112);
+    if (k3s && (!key || k3s.means === "not applicable")) {
+      return {
+        id: c.ids[spec.benchmark],
+        kubeBenchId: c.ids[kb],
+        title: c.title,
+        automated: c.automated,
+        means: k3s.means,
+        where: k3s.where,
+        verifiedBy:
+          k3s.means === "not applicable"
+            ? "not applicable (K3s self-assessment)"
+            : verifiedText(checkers(checkedBy(c)), c.automated),
+      };
+    }
+    const profile = satisfiedBy(c);
+    // What RKE2's profile does there, K3s does by itself (its self-assessment checks the same audits).
+    const means: Means = profile === "RKE2 profile" && !d.hasProfile ? "K3s itself" : profile;
     const audits = HOST_AUDITS[id112] ?? [];
     return {
       ...(key ? { key } : {}),
@@ -171,14 +224,14 @@ export function controlMap(spec: ClusterSpec): ControlRow[] {
       where: key
         ? where[key]
         : NOT_CHECKED[id112] !== undefined
-          ? "RKE2's own way of running the component"
+          ? `${d.title}'s own way of running the component`
           : means === "RKE2 profile"
             ? audits.map(describe).join("; ")
             : "left to the operator's review",
       verifiedBy:
         NOT_CHECKED[id112] !== undefined
           ? `not checked: ${NOT_CHECKED[id112]}`
-          : verifiedText(checkedBy(c), c.automated),
+          : verifiedText(checkers(checkedBy(c)), c.automated),
     };
   });
   const own = CONTROL_KEYS.filter((k) => CATALOGUE[k].refs.length === 0).map((key) => ({
@@ -189,7 +242,7 @@ export function controlMap(spec: ClusterSpec): ControlRow[] {
     automated: false,
     means: CATALOGUE[key].satisfiedBy,
     where: where[key],
-    verifiedBy: verifiedText(CATALOGUE[key].checkedBy, false),
+    verifiedBy: verifiedText(checkers(CATALOGUE[key].checkedBy), false),
   }));
   return [...benchmarkRows, ...own];
 }

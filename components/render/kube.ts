@@ -76,6 +76,7 @@ function builtinPolicies(spec: ClusterSpec, namespace: string): RenderedObject[]
     }),
   ];
   if (namespace !== "kube-system") return list;
+  if (spec.distribution === "k3s") return [...list, ...k3sSystemPolicies()];
   // Each exception goes with its add-on: a chart the stack disables (addons.<chart>.disable) gets no policy.
   const on = (chart: AddonChart) => !isDisabled(spec.addons, chart);
   return [
@@ -111,6 +112,39 @@ function builtinPolicies(spec: ClusterSpec, namespace: string): RenderedObject[]
           }),
         ]
       : []),
+  ];
+}
+
+/**
+ * kube-system's exceptions for the components K3s bundles, as its hardening guide lists them ("NetworkPolicies"):
+ * DNS to CoreDNS from every namespace, metrics-server from the host-network API server (every port), and Traefik
+ * with its svclb pods (the guide's allow-all-traefik-v121-ingress and allow-all-svclbtraefik-ingress). The
+ * local-path provisioner and its helper pods take no inbound traffic (they call the API server, and built-in
+ * namespaces keep egress open), so it needs no exception.
+ */
+function k3sSystemPolicies(): RenderedObject[] {
+  const ns = "kube-system";
+  return [
+    networkPolicy(ns, "allow-dns", {
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: ports(DNS_PORTS) }],
+    }),
+    networkPolicy(ns, "allow-metrics-server", {
+      podSelector: { matchLabels: { "k8s-app": "metrics-server" } },
+      policyTypes: ["Ingress"],
+      ingress: [{}],
+    }),
+    networkPolicy(ns, "allow-traefik", {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+      policyTypes: ["Ingress"],
+      ingress: [{}],
+    }),
+    networkPolicy(ns, "allow-svclb-traefik", {
+      podSelector: { matchLabels: { "svccontroller.k3s.cattle.io/svcname": "traefik" } },
+      policyTypes: ["Ingress"],
+      ingress: [{}],
+    }),
   ];
 }
 

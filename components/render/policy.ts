@@ -1,5 +1,6 @@
 // The API server's audit policy and Pod Security Admission configuration: both read by kube-apiserver only at start,
 // so they are written before RKE2 first starts.
+import { DISTRIBUTION } from "../spec/distribution";
 import type { ClusterSpec } from "../spec/types";
 import { pathsFor, rootFile, yamlFile, type NodeFile } from "./files";
 import type { RenderInputs } from "./inputs";
@@ -43,7 +44,12 @@ export function podSecurityExemptions(spec: ClusterSpec): { namespace: string; r
   const builtIn = [
     {
       namespace: "kube-system",
-      reason: "RKE2 control plane, CNI, ingress and metrics pods need host access",
+      // K3s's guide exempts kube-system too: its bundled CoreDNS, metrics-server, Traefik, svclb and local-path
+      // provisioner run there (hardening guide, "Pod Security").
+      reason:
+        spec.distribution === "k3s"
+          ? "K3s's bundled CoreDNS, metrics-server, Traefik, svclb and local-path provisioner pods run here"
+          : "RKE2 control plane, CNI, ingress and metrics pods need host access",
     },
   ];
   if (spec.cni === "calico") {
@@ -57,11 +63,23 @@ export function podSecurityExemptions(spec: ClusterSpec): { namespace: string; r
 }
 
 /** The Pod Security Admission configuration: `restricted` enforced cluster-wide (CIS 5.2.x). */
+/** EventRateLimit's configuration, for distributions whose hardening guide enables the plugin (K3s: CIS 1.2.9): the
+ * plugin refuses to start without one. Server-wide limits, the values of the Kubernetes documentation's example. */
+const EVENT_RATE_LIMIT = {
+  name: "EventRateLimit",
+  configuration: {
+    apiVersion: "eventratelimit.admission.k8s.io/v1alpha1",
+    kind: "Configuration",
+    limits: [{ type: "Server", qps: 5000, burst: 20000 }],
+  },
+};
+
 export function podSecurityConfig(spec: ClusterSpec): Record<string, unknown> {
   return {
     apiVersion: "apiserver.config.k8s.io/v1",
     kind: "AdmissionConfiguration",
     plugins: [
+      ...(DISTRIBUTION[spec.distribution].eventRateLimit ? [EVENT_RATE_LIMIT] : []),
       {
         name: "PodSecurity",
         configuration: {

@@ -87,6 +87,7 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
   }
   checkCidrs(problems, spec);
   checkAirgapAws(problems, spec);
+  checkK3s(problems, spec);
   checkSecrets(problems, secrets, load);
   if (!complete || problems.list.length > 0) throw new ConfigError(problems.list);
   return { ...(spec as Omit<ClusterSpec, "secrets">), secrets };
@@ -146,6 +147,30 @@ function checkAirgapAws(problems: Problems, spec: Partial<ClusterSpec>) {
       ["etcdSnapshots", "s3", "endpoint"],
       `${fmt(s3.endpoint)} with install.mode airgap on AWS; allowed: ${fmt(regional)} (the regional name the S3 ` +
         "gateway endpoint routes)",
+    );
+}
+
+/**
+ * What a K3s stack cannot have yet, each refused by its key rather than rendered half right: the AWS node source
+ * (its security groups open RKE2's ports: 9345, canal), FIPS (the checks look for RKE2's BoringCrypto build; K3s
+ * publishes no FIPS build), SELinux (the install step checks for rke2-selinux, not k3s-selinux) and add-on overrides
+ * (they name RKE2's bundled charts; K3s bundles Traefik, CoreDNS, metrics-server and local-path).
+ */
+function checkK3s(problems: Problems, spec: Partial<ClusterSpec>) {
+  if (spec.distribution !== "k3s") return;
+  const not = "is not supported with distribution k3s yet";
+  if (spec.nodes?.source === "aws")
+    problems.add(
+      ["nodes", "source"],
+      `"aws" ${not} (the security groups open RKE2's ports); allowed: existing (K3s on existing hosts)`,
+    );
+  if (spec.fips) problems.add(["fips"], `true ${not} (K3s publishes no FIPS build); allowed: false`);
+  if (spec.selinux)
+    problems.add(["selinux"], `true ${not} (the install checks for rke2-selinux); allowed: false`);
+  for (const chart of Object.keys(spec.addons ?? {}))
+    problems.add(
+      ["addons", chart],
+      `${fmt(chart)} is an RKE2 bundled chart; allowed: no addons with distribution k3s (K3s bundles Traefik, CoreDNS, metrics-server and local-path, not these charts)`,
     );
 }
 

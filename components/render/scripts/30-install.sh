@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Step "install": installs the pinned RKE2 release from verified artifacts.
+# Step "install": installs the pinned RKE2 or K3s release from verified artifacts. Every name and path comes from
+# node.env, rendered from the distribution table (components/spec/distribution.ts): ARTIFACT is RKE2's tarball
+# (unpacked into /usr/local) or K3s's binary (installed as /usr/local/bin/k3s), CHECKSUMS the release's sum file.
 # airgap: the artifacts were copied from the operator's folder; each is checked against the checksums that folder
 #         listed at preview before it is used, and nothing is fetched: the node makes no outbound connection.
 # online: the release tarball and its checksum file come from the pinned release over verified TLS; the tarball is
-#         checked against that file (and against install.tarballSha256 when the stack pins it).
+#         checked against that file (and against install.tarballSha256 / binarySha256 when the stack pins it).
 # Idempotent: a node whose installed tarball has the same checksum is left as it is.
 set -euo pipefail
 # The tools this step uses live in the sbin folders too (sysctl, useradd). Run through `sudo`, a script gets sudo's
@@ -26,7 +28,7 @@ if [ "$SELINUX" = "true" ]; then
   fi
 fi
 
-tarball="rke2.linux-${ARCH}.tar.gz"
+tarball="$ARTIFACT"
 prefix=/usr/local
 marker="$state/installed.sha256"
 
@@ -42,11 +44,11 @@ case "$INSTALL_MODE" in
     mkdir -p "$dir"
     base="$ARTIFACT_URL/${RKE2_VERSION//+/%2B}"
     curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
-      --output "$dir/sha256sum-$ARCH.txt" "$base/sha256sum-$ARCH.txt"
-    expected="$(awk -v f="$tarball" '$2 == f { print $1 }' "$dir/sha256sum-$ARCH.txt")"
-    [ -n "$expected" ] || fail "sha256sum-$ARCH.txt of $RKE2_VERSION lists no $tarball"
-    if [ -n "$TARBALL_SHA256" ] && [ "$expected" != "$TARBALL_SHA256" ]; then
-      fail "the release lists sha256 $expected for $tarball but the stack pins $TARBALL_SHA256"
+      --output "$dir/$CHECKSUMS" "$base/$CHECKSUMS"
+    expected="$(awk -v f="$tarball" '$2 == f { print $1 }' "$dir/$CHECKSUMS")"
+    [ -n "$expected" ] || fail "$CHECKSUMS of $RKE2_VERSION lists no $tarball"
+    if [ -n "$ARTIFACT_SHA256" ] && [ "$expected" != "$ARTIFACT_SHA256" ]; then
+      fail "the release lists sha256 $expected for $tarball but the stack pins $ARTIFACT_SHA256"
     fi
     if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$expected" ]; then
       curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
@@ -62,20 +64,25 @@ case "$INSTALL_MODE" in
 esac
 [ -n "$expected" ] || fail "no checksum is listed for $tarball"
 
-if [ -f "$marker" ] && [ "$(cat "$marker")" = "$expected" ] && [ -x "$prefix/bin/rke2" ]; then
-  echo "hardened-rke2: RKE2 $RKE2_VERSION is already installed"
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$expected" ] && [ -x "$prefix/bin/$DISTRIBUTION" ]; then
+  echo "hardened-rke2: $DISTRIBUTION $RKE2_VERSION is already installed"
 else
-  tar -xzf "$dir/$tarball" -C "$prefix"
+  case "$ARTIFACT_KIND" in
+    tarball) tar -xzf "$dir/$tarball" -C "$prefix" ;;
+    # K3s ships one static binary and no units: the units are rendered files (written before this step).
+    binary) install -m 0755 "$dir/$tarball" "$prefix/bin/$DISTRIBUTION" ;;
+    *) fail "ARTIFACT_KIND is '$ARTIFACT_KIND' in $state/node.env; allowed: tarball, binary" ;;
+  esac
   systemctl daemon-reload
   echo "$expected" >"$marker"
-  echo "hardened-rke2: installed RKE2 $RKE2_VERSION into $prefix"
+  echo "hardened-rke2: installed $DISTRIBUTION $RKE2_VERSION into $prefix"
 fi
 
 if [ "$INSTALL_MODE" = "airgap" ]; then
-  # RKE2 imports every archive in the agent images folder at start, so the cluster needs no registry.
-  images=/var/lib/rancher/rke2/agent/images
+  # RKE2 and K3s import every archive in the agent images folder at start, so the cluster needs no registry.
+  images="$IMAGES_DIR"
   mkdir -p "$images"
-  chmod 0700 /var/lib/rancher/rke2/agent "$images"
+  chmod 0700 "$DATA_DIR/agent" "$images"
   while read -r _ file; do
     if [ "$file" = "$tarball" ]; then continue; fi
     if ! cmp -s "$dir/$file" "$images/$file"; then

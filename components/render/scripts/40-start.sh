@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Step "start": enables and starts rke2-server or rke2-agent, or restarts it when a file it reads at start changed.
+# Step "start": enables and starts the node's unit (rke2-server, rke2-agent, k3s, k3s-agent: UNIT in node.env), or
+# restarts it when a file it reads at start changed.
 # The API server reads the audit policy and the pod-security admission file only at start, so a changed file must
 # restart the service to take effect; an unchanged node is left running.
 set -euo pipefail
@@ -11,19 +12,22 @@ state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null
 . "$state/node.env"
 
-unit="rke2-${ROLE}.service"
+unit="$UNIT"
 stamp="$state/started.sha256"
 
 shopt -s nullglob
 inputs=(
-  /etc/rancher/rke2/config.yaml
-  /etc/rancher/rke2/config.yaml.d/*.yaml
-  /etc/rancher/rke2/registries.yaml
-  /etc/rancher/rke2/registries.d/*/*
-  /etc/rancher/rke2/audit-policy.yaml
-  /etc/rancher/rke2/hardened-rke2-pss.yaml
-  /etc/rancher/rke2/cluster-token
-  /etc/rancher/rke2/etcd-s3-ca.crt
+  "$ETC_DIR/config.yaml"
+  "$ETC_DIR"/config.yaml.d/*.yaml
+  "$ETC_DIR/registries.yaml"
+  "$ETC_DIR"/registries.d/*/*
+  "$ETC_DIR/audit-policy.yaml"
+  "$ETC_DIR/hardened-rke2-pss.yaml"
+  "$DATA_DIR/server/audit.yaml"
+  "$DATA_DIR/server/psa.yaml"
+  "$ETC_DIR/cluster-token"
+  "$ETC_DIR/etcd-s3-ca.crt"
+  "/etc/systemd/system/$unit"
   "$state/installed.sha256"
 )
 present=()
@@ -31,6 +35,13 @@ for f in "${inputs[@]}"; do
   if [ -f "$f" ]; then present+=("$f"); fi
 done
 current="$(sha256sum "${present[@]}" | sha256sum | cut -d' ' -f1)"
+
+# K3s does not create the audit log folder, and the API server must not create it with a wider mode: made 0700
+# before the first start (K3s CIS hardening guide, "API Server audit configuration"). Empty for RKE2, which does.
+if [ -n "$AUDIT_LOG_DIR" ]; then
+  mkdir -p -m 0700 "$AUDIT_LOG_DIR"
+  chmod 0700 "$AUDIT_LOG_DIR"
+fi
 
 systemctl enable "$unit" >/dev/null
 if systemctl is-active --quiet "$unit"; then

@@ -11,10 +11,10 @@ state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null
 . "$state/node.env"
 
-unit="rke2-${ROLE}.service"
+unit="$UNIT"
 case "$ROLE" in
-  server) wanted=(/var/lib/rancher/rke2/server/token /etc/rancher/rke2/rke2.yaml) ;;
-  agent) wanted=(/var/lib/rancher/rke2/agent/kubelet.kubeconfig) ;;
+  # READY_FILES: the distribution's server token and admin kubeconfig, or the agent's kubelet kubeconfig.
+  server | agent) read -r -a wanted <<<"$READY_FILES" ;;
   *)
     echo "hardened-rke2: ROLE is '$ROLE' in $state/node.env; allowed: server, agent" >&2
     exit 1
