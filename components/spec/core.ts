@@ -44,7 +44,7 @@ function checkVersion(problems: Problems, raw: string, distribution: Distributio
   if (!v) {
     problems.add(
       ["version"],
-      `${fmt(raw)} is not a ${d.title} release; allowed: a pinned release such as ${d.exampleVersion}` +
+      `${fmt(raw)} is not a pinned ${d.title} release; allowed: a pinned release such as ${d.exampleVersion}` +
         (distribution === "rke2" && parseVersion(raw, "k3s") ? " (or set distribution: k3s)" : ""),
     );
     return undefined;

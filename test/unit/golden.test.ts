@@ -22,7 +22,7 @@ function renderStack(stack: string): string {
   return out;
 }
 
-describe.each(["dev", "prod", "airgap", "airgap-aws"])("stack %s", (stack) => {
+describe.each(["dev", "prod", "airgap", "airgap-aws", "edge"])("stack %s", (stack) => {
   const out = renderStack(stack);
   const actual = readTree(out);
   const goldenDir = path.join(GOLDEN, stack);
