@@ -53,7 +53,7 @@ describe("render command", () => {
       [
         "invalid stack config (3 problems):",
         '  - cluster.profile: "cis-1.23" is not accepted by RKE2 v1.33.5+rke2r1 (it would refuse to start); allowed: cis (or leave profile unset to derive it from the version)',
-        '  - cluster.cni: "flannel" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',
+        '  - cluster.cni: "flannel" is not a CNI RKE2 deploys with NetworkPolicy enforcement; allowed: canal, calico, cilium',
         "  - cluster.nodes.hosts: the number of hosts with role server is 2, an even count (an even count adds no etcd fault tolerance); allowed: 1, 3, 5 or 7",
         "",
       ].join("\n"),

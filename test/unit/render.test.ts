@@ -319,7 +319,7 @@ describe("node bundle", () => {
   it("quotes env values so a script sourcing them runs no code", () => {
     expect(shellQuote("a'b; rm -rf /")).toBe(`'a'\\''b; rm -rf /'`);
     expect(byPath(server.files, PATHS.nodeEnv).content).toContain(
-      "ROLE='server'\nNODE_NAME='s1'\nINSTALL_MODE='online'",
+      "ROLE='server'\nNODE_NAME='s1'\nDISTRIBUTION='rke2'\nUNIT='rke2-server.service'\n",
     );
   });
 });

@@ -92,12 +92,25 @@ function documented(key: string, value: unknown): boolean {
     });
 }
 
+describe("defaults that depend on the distribution come from its row in the distribution table", () => {
+  it.each([
+    ["rke2", "v1.33.5+rke2r1", "canal", "/var/lib/rancher/rke2/server/logs/audit.log", "rancher/rke2"],
+    ["k3s", "v1.33.5+k3s1", "flannel", "/var/lib/rancher/k3s/server/logs/audit.log", "k3s-io/k3s"],
+  ])("%s: cni, audit.logPath and install.artifactUrl", (distribution, version, cni, logPath, repo) => {
+    const s = spec({ ...existingConfig(), distribution, version });
+    expect([s.cni, s.audit.logPath, s.install.mode === "online" && s.install.artifactUrl]).toEqual([
+      cni,
+      logPath,
+      `https://github.com/${repo}/releases/download`,
+    ]);
+  });
+});
+
 describe("defaults are written once, in the section schemas", () => {
   it("finds the defaults it checks (the walk reaches every section)", () => {
     expect(SECTION_DEFAULTS.map(([k]) => k)).toEqual(
       expect.arrayContaining([
         "distribution",
-        "cni",
         "install.mode",
         "audit.maxAge",
         "etcdSnapshots.retention",

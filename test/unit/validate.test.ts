@@ -62,7 +62,7 @@ describe("bad input: each gets an exact message and no spec", () => {
 
   it("refuses an unknown CNI", () => {
     expect(problemsOf(withChange(existingConfig, (c) => (c.cni = "flannel")))).toEqual([
-      'cluster.cni: "flannel" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',
+      'cluster.cni: "flannel" is not a CNI RKE2 deploys with NetworkPolicy enforcement; allowed: canal, calico, cilium',
     ]);
   });
 
@@ -278,7 +278,7 @@ describe("bad input: each gets an exact message and no spec", () => {
     });
     expect(problemsOf(c)).toEqual([
       "cluster.secretsEncryption: false cannot turn secrets encryption off; allowed: true (CIS 1.2.27/1.2.28; RKE2 " +
-        "forces it on servers)",
+        "forces it on servers, K3s's hardening guide sets it)",
       "cluster.audit.maxAge: 7 is below the CIS minimum; allowed: 30 or more days",
       "cluster.audit.maxBackup: 3 is below the CIS minimum; allowed: 10 or more files",
       "cluster.audit.maxSize: 10 is below the CIS minimum; allowed: 100 or more MB",
@@ -290,8 +290,12 @@ describe("bad input: each gets an exact message and no spec", () => {
       'cluster.version: "v1.24.17+rke2r1" is older than the oldest supported line; allowed: v1.25.0+rke2r1 or later ' +
         "(older RKE2 lines rely on PodSecurityPolicy and are end of life)",
     ]);
+    // K3s is a distribution of its own: an RKE2 release is not one of its versions.
     expect(problemsOf(withChange(existingConfig, (c) => (c.distribution = "k3s")))).toEqual([
-      'cluster.distribution: "k3s" is not supported yet; allowed: rke2 (K3s follows once RKE2 is complete)',
+      'cluster.version: "v1.33.5+rke2r1" is not a pinned K3s release; allowed: a pinned release such as v1.33.5+k3s1',
+    ]);
+    expect(problemsOf(withChange(existingConfig, (c) => (c.distribution = "k8s")))).toEqual([
+      'cluster.distribution: "k8s" is not a supported distribution; allowed: rke2, k3s',
     ]);
   });
 
@@ -321,8 +325,9 @@ describe("bad input: each gets an exact message and no spec", () => {
         "etcdSnapshots, restore, audit, podSecurity, namespaces, admissionGuard, fips, addons, upgrade",
       "cluster.name: missing; allowed: lower-case letters, digits and '-'",
       "cluster.version: 3 was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in " +
-        'quotes exactly as meant, e.g. "3"; allowed: a pinned RKE2 release such as v1.33.5+rke2r1',
-      'cluster.cni: "weave" is not a supported CNI; allowed: canal, calico, cilium (each enforces NetworkPolicy, CIS 5.3.1)',
+        'quotes exactly as meant, e.g. "3"; allowed: a pinned release such as v1.33.5+rke2r1 or v1.33.5+k3s1',
+      'cluster.cni: "weave" is not a supported CNI; allowed: canal, calico, cilium (RKE2) or flannel (K3s) (each ' +
+        "enforces NetworkPolicy, CIS 5.3.1)",
       'cluster.clusterCidr: "10.42.0.1/16" is not an IPv4 network; allowed: a CIDR whose address is the network ' +
         "address, such as 10.42.0.0/16",
       'cluster.nodes.source: "gcp" is not a node source; allowed: aws, existing',

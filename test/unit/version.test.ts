@@ -21,6 +21,7 @@ describe("parseRke2Version", () => {
   it("parses a pinned release", () => {
     expect(parseRke2Version("v1.33.5+rke2r1")).toEqual({
       raw: "v1.33.5+rke2r1",
+      distribution: "rke2",
       major: 1,
       minor: 33,
       patch: 5,

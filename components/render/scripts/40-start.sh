@@ -12,7 +12,6 @@ state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null
 . "$state/node.env"
 
-unit="$UNIT"
 stamp="$state/started.sha256"
 
 shopt -s nullglob
@@ -27,7 +26,7 @@ inputs=(
   "$DATA_DIR/server/psa.yaml"
   "$ETC_DIR/cluster-token"
   "$ETC_DIR/etcd-s3-ca.crt"
-  "/etc/systemd/system/$unit"
+  "/etc/systemd/system/$UNIT"
   "$state/installed.sha256"
 )
 present=()
@@ -39,20 +38,20 @@ current="$(sha256sum "${present[@]}" | sha256sum | cut -d' ' -f1)"
 # K3s does not create the audit log folder, and the API server must not create it with a wider mode: made 0700
 # before the first start (K3s CIS hardening guide, "API Server audit configuration"). Empty for RKE2, which does.
 if [ -n "$AUDIT_LOG_DIR" ]; then
-  mkdir -p -m 0700 "$AUDIT_LOG_DIR"
+  install -d -m 0700 "$AUDIT_LOG_DIR"
   chmod 0700 "$AUDIT_LOG_DIR"
 fi
 
-systemctl enable "$unit" >/dev/null
-if systemctl is-active --quiet "$unit"; then
+systemctl enable "$UNIT" >/dev/null
+if systemctl is-active --quiet "$UNIT"; then
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$current" ]; then
-    echo "hardened-rke2: $unit is running with the current configuration"
+    echo "hardened-rke2: $UNIT is running with the current configuration"
     exit 0
   fi
-  systemctl restart "$unit"
-  echo "hardened-rke2: restarted $unit to apply changed configuration"
+  systemctl restart "$UNIT"
+  echo "hardened-rke2: restarted $UNIT to apply changed configuration"
 else
-  systemctl start "$unit"
-  echo "hardened-rke2: started $unit"
+  systemctl start "$UNIT"
+  echo "hardened-rke2: started $UNIT"
 fi
 echo "$current" >"$stamp"

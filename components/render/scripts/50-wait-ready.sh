@@ -11,7 +11,6 @@ state=/var/lib/hardened-rke2
 # shellcheck source=/dev/null
 . "$state/node.env"
 
-unit="$UNIT"
 case "$ROLE" in
   # READY_FILES: the distribution's server token and admin kubeconfig, or the agent's kubelet kubeconfig.
   server | agent) read -r -a wanted <<<"$READY_FILES" ;;
@@ -27,12 +26,12 @@ while true; do
   for f in "${wanted[@]}"; do
     if [ ! -s "$f" ]; then ready=false; fi
   done
-  if [ "$ready" = true ] && systemctl is-active --quiet "$unit"; then
+  if [ "$ready" = true ] && systemctl is-active --quiet "$UNIT"; then
     echo "hardened-rke2: $NODE_NAME is ready"
     exit 0
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "hardened-rke2: $NODE_NAME is not ready after ${WAIT_SECONDS}s; see 'journalctl -u $unit' on the node" >&2
+    echo "hardened-rke2: $NODE_NAME is not ready after ${WAIT_SECONDS}s; see 'journalctl -u $UNIT' on the node" >&2
     exit 1
   fi
   sleep "$POLL_SECONDS"
