@@ -48,7 +48,7 @@ export interface RollHost {
 }
 
 export interface RollStepArgs {
-  spec: Pick<ClusterSpec, "version" | "upgrade">;
+  spec: Pick<ClusterSpec, "version" | "upgrade" | "distribution">;
   node: Pick<Node, "name" | "role">;
   host: RollHost;
   trigger: pulumi.Input<string>;
@@ -71,6 +71,7 @@ export function rollCommand(
     args.node.role,
     args.spec.version.raw,
     String(timeout),
+    args.spec.distribution,
   ]);
 }
 

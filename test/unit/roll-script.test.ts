@@ -104,3 +104,51 @@ describe("roll.sh", () => {
     expect(roll("gate", "s1", "server", 1).out).toContain("API server: etcd: [-]etcd failed)");
   });
 });
+
+// K3s: the same roll through K3s's own admin kubeconfig and its multi-call binary (`k3s kubectl`), here a STAND-IN
+// `k3s` that hands `kubectl ...` to the kubectl stand-in. Proves the roll finds K3s's paths; the RKE2 kubectl is
+// absent in this root so nothing can pass through it.
+describe("roll.sh on K3s", () => {
+  const k3s = spec({ ...existingConfig(), distribution: "k3s", version: "v1.33.5+k3s1" });
+  const K = k3s.version.raw;
+  const k3sRoot = makeRoot();
+  const run = (action: RollAction, name: string, role: "server" | "agent") => {
+    const r = inRoot(k3sRoot, ["bash", "-c", rollCommand(action, { spec: k3s, node: { name, role } })]);
+    return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
+  };
+
+  beforeAll(() => {
+    const standins = path.join(k3sRoot, "var/lib/kubectl-standin");
+    fs.mkdirSync(standins, { recursive: true });
+    fs.copyFileSync(path.join(REPO, "test/standins/kubectl-standin.sh"), path.join(standins, "kubectl"));
+    fs.chmodSync(path.join(standins, "kubectl"), 0o755);
+    fs.mkdirSync(path.join(k3sRoot, "usr/local/bin"), { recursive: true });
+    fs.writeFileSync(
+      path.join(k3sRoot, "usr/local/bin/k3s"),
+      '#!/bin/bash\n[ "$1" = kubectl ] || exit 2\nshift\nexec /var/lib/kubectl-standin/kubectl "$@"\n',
+      { mode: 0o755 },
+    );
+    fs.mkdirSync(path.join(k3sRoot, "etc/rancher/k3s"), { recursive: true });
+    fs.writeFileSync(path.join(k3sRoot, "etc/rancher/k3s/k3s.yaml"), "apiVersion: v1\nkind: Config\n");
+    fs.mkdirSync(path.join(k3sRoot, "var/log"), { recursive: true });
+    fs.writeFileSync(path.join(standins, "nodes"), `s1 server True ${K}\n`);
+    fs.writeFileSync(path.join(standins, "blocked"), "");
+    fs.writeFileSync(path.join(standins, "readyz"), "ok");
+    fs.writeFileSync(path.join(k3sRoot, "var/log/kubectl-standin.log"), "");
+  });
+
+  it("drains, gates and uncordons through k3s kubectl and /etc/rancher/k3s/k3s.yaml", () => {
+    expect(run("drain", "s1", "server")).toEqual({ status: 0, out: expect.stringMatching(/drained s1$/) });
+    expect(run("gate", "s1", "server")).toEqual({
+      status: 0,
+      out: `hardened-rke2: s1 is Ready at ${K} (API server ready, etcd member healthy)`,
+    });
+    expect(run("uncordon", "s1", "server").status).toBe(0);
+    const log = fs.readFileSync(path.join(k3sRoot, "var/log/kubectl-standin.log"), "utf8").trim().split("\n");
+    expect(log.filter((c) => !c.startsWith("get "))).toEqual([
+      "cordon s1",
+      "drain s1 --ignore-daemonsets --delete-emptydir-data --timeout=600s",
+      "uncordon s1",
+    ]);
+  });
+});

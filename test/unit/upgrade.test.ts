@@ -71,7 +71,7 @@ describe("the roll's commands", () => {
   const s = spec(existingConfig());
   it("pass only plain words to the script", () => {
     expect(rollCommand("drain", { spec: s, node: { name: "s1", role: "server" } })).toMatch(
-      /bash -c "\$script" script drain s1 server v1\.33\.5\+rke2r1 600; fi$/,
+      /bash -c "\$script" script drain s1 server v1\.33\.5\+rke2r1 600 rke2; fi$/,
     );
     expect(() => rollCommand("gate", { spec: s, node: { name: "s1; reboot", role: "server" } })).toThrow(
       /unsafe script argument s1;/,
