@@ -281,7 +281,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
             )
           : undefined,
         hostChecks: pulumi.all(
-          Object.fromEntries(bootstraps.map((b, i) => [nodeSet.nodes[i].name, b.cisReport])),
+          Object.fromEntries(
+            bootstraps.flatMap((b, i) => (b.cisReport ? [[nodeSet.nodes[i].name, b.cisReport]] : [])),
+          ),
         ),
         projectDir: args.baseDir,
       },

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PATHS, type NodeFile } from "../render/files";
 import type { RenderInputs } from "../render/inputs";
 import { stepsFor, type Step } from "../render/node";
+import { DISTRIBUTION } from "../spec/distribution";
 import type { NodeFacts } from "../spec/plan";
 import type { Node } from "../nodes/types";
 import type { ClusterSpec } from "../spec/types";
@@ -91,7 +92,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
   /** The `cis` step's output: the node's CIS host checks, one PASS/FAIL line per control, then a count line. */
-  readonly cisReport: pulumi.Output<string>;
+  /** The `cis` step's report; undefined where the distribution has no host checks yet (K3s). */
+  readonly cisReport: pulumi.Output<string> | undefined;
   /** With `fips: true`: the FIPS module step's output, whose last line is the node's FIPS evidence. */
   readonly fipsEvidence?: pulumi.Output<string>;
 
@@ -255,11 +257,12 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
     const ready = steps.ready;
     const cis = steps.cis;
-    if (!(ready instanceof command.remote.Command) || !(cis instanceof command.remote.Command))
-      throw new Error(`node ${node.name} has no ready or cis step`);
+    if (!(ready instanceof command.remote.Command)) throw new Error(`node ${node.name} has no ready step`);
+    if (DISTRIBUTION[spec.distribution].hostChecks && !(cis instanceof command.remote.Command))
+      throw new Error(`node ${node.name} has no cis step`);
     // Readiness is the `ready` step: the next server joins after it, not after this node's CIS check.
     this.ready = ready;
-    this.cisReport = cis.stdout;
+    this.cisReport = cis instanceof command.remote.Command ? cis.stdout : undefined;
     this.rolled = rolled ?? gateAndUncordon([ready], startTrigger);
     this.steps = steps;
     const fipsModule = steps["fips-module"];

@@ -2,6 +2,7 @@
 // control whether the hardening holds. Pure, so it is tested against recorded answers, passing and failing.
 import { GUARD_NAME, guardExemptNamespaces, renderClusterObjects } from "../render/kube";
 import { cisCheckIds } from "../render/cis-checks";
+import { DISTRIBUTION } from "../spec/distribution";
 import {
   BENCHMARK_CONTROLS,
   CATALOGUE,
@@ -60,7 +61,10 @@ export function expectationsOf(spec: ClusterSpec): Expectations {
       .map((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`),
     fipsNodes: spec.fips ? offlineFacts(spec).map((n) => n.name) : [],
     benchmark: spec.benchmark,
-    hostCheckNodes: offlineFacts(spec).map((n) => ({ name: n.name, ids: cisCheckIds(spec, n.role) })),
+    // Only where the host checks run (RKE2): a K3s node sends no report, and none is expected of it.
+    hostCheckNodes: DISTRIBUTION[spec.distribution].hostChecks
+      ? offlineFacts(spec).map((n) => ({ name: n.name, ids: cisCheckIds(spec, n.role) }))
+      : [],
   };
 }
 

@@ -3,6 +3,7 @@
 import { stableCisId } from "../../components/spec/cis-catalogue";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { SCRIPT_STEPS } from "../../components/render/node";
+import { DISTRIBUTION } from "../../components/spec/distribution";
 import { envOf } from "./files";
 import { dependsOn, nodeViews } from "./nodes";
 
@@ -14,14 +15,19 @@ export const hardeningBeforeStart: StackValidationPolicy = {
   validateStack: (args, report) => {
     for (const node of nodeViews(args.resources)) {
       const start = node.steps.get("start");
-      const required = SCRIPT_STEPS.filter((s) => s.beforeStart && (node.role === "server" || !s.servers));
+      // The etcd user only where etcd runs as its own user (RKE2); K3s embeds etcd in its root process.
+      const d = DISTRIBUTION[envOf(node.files).DISTRIBUTION === "k3s" ? "k3s" : "rke2"];
+      const required = SCRIPT_STEPS.filter(
+        (s) =>
+          s.beforeStart && (node.role === "server" || !s.servers) && (s.step !== "etcd-user" || d.etcdUser),
+      );
       for (const { step } of required) {
         const before = node.steps.get(step);
         if (!before) {
-          report(
-            `node ${node.name} has no ${step} step; RKE2's CIS profile refuses to start without it`,
-            node.urn,
-          );
+          const refuses = d.hasProfile
+            ? "RKE2's CIS profile refuses to start without it"
+            : "K3s's kubelet (protect-kernel-defaults) refuses to start without it";
+          report(`node ${node.name} has no ${step} step; ${refuses}`, node.urn);
         } else if (start && !dependsOn(start, before.urn)) {
           report(`node ${node.name} starts RKE2 without waiting for its ${step} step`, start.urn);
         }

@@ -1,19 +1,19 @@
 // Checks every stack's program run must pass, whatever its node source.
 import * as pulumi from "@pulumi/pulumi";
-import { CONNECTION_CHECK, DRAIN_STDIN, READ_KUBECONFIG } from "../../components/bootstrap/remote";
+import { CONNECTION_CHECK, DRAIN_STDIN, readKubeconfig } from "../../components/bootstrap/remote";
 import { isSecretValue, plainInputs, unwrap, type ProgramRun, type Recorded } from "./program";
 
 export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** The bootstrap steps of a node in order; etcd-user only on servers; with FIPS, the kernel check before the install
- * and the module check after it; the roll's drain before the install, its health gate and uncordon after ready; the
- * CIS host checks last. */
-export function stepsOf(node: string, role: "server" | "agent", fips = false): string[] {
+/** The bootstrap steps of a node in order; etcd-user only on RKE2 servers; with FIPS, the kernel check before the
+ * install and the module check after it; the roll's drain before the install, its health gate and uncordon after
+ * ready; the CIS host checks last (RKE2 only: K3s's host checks are not built yet). */
+export function stepsOf(node: string, role: "server" | "agent", fips = false, k3s = false): string[] {
   const steps = [
     "files",
     "sysctl",
-    ...(role === "server" ? ["etcd-user"] : []),
+    ...(role === "server" && !k3s ? ["etcd-user"] : []),
     ...(fips ? ["fips-kernel"] : []),
     "drain",
     "install",
@@ -22,7 +22,7 @@ export function stepsOf(node: string, role: "server" | "agent", fips = false): s
     "ready",
     "gate",
     "uncordon",
-    "cis",
+    ...(k3s ? [] : ["cis"]),
   ];
   return steps.map((s) => `${node}-${s}`);
 }
@@ -35,11 +35,12 @@ export function dependsOn(run: ProgramRun, name: string, on: string): boolean {
 export async function checkCommon(
   run: ProgramRun,
   nodes: { name: string; role: "server" | "agent" }[],
-  opts: { fips?: boolean } = {},
+  opts: { fips?: boolean; distribution?: "rke2" | "k3s" } = {},
 ) {
+  const distribution = opts.distribution ?? "rke2";
   // Steps run in order on each node, each after the previous one.
   for (const n of nodes) {
-    const steps = stepsOf(n.name, n.role, opts.fips);
+    const steps = stepsOf(n.name, n.role, opts.fips, distribution === "k3s");
     for (let i = 1; i < steps.length; i++) {
       expect(`${steps[i]} <- ${steps[i - 1]}: ${dependsOn(run, steps[i], steps[i - 1])}`).toBe(
         `${steps[i]} <- ${steps[i - 1]}: true`,
@@ -108,7 +109,7 @@ export async function checkCommon(
       c.name.endsWith("-audit-sample") || c.name.endsWith("-cis")
         ? unwrap(c.inputs.create)
         : c.name.endsWith("-kubeconfig")
-          ? READ_KUBECONFIG
+          ? readKubeconfig(distribution)
           : c.name.endsWith("-files")
             ? DRAIN_STDIN
             : CONNECTION_CHECK;
