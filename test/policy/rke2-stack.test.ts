@@ -299,3 +299,61 @@ describe("stack policies", () => {
     ]);
   });
 });
+
+// The same rules over a K3s stack (distribution: k3s): compliant as rendered, then one hardening-guide item removed
+// at a time from K3s's own config file.
+describe("the policy pack on a K3s stack", () => {
+  const k3s = (c: Record<string, unknown>) => {
+    c.distribution = "k3s";
+    c.version = "v1.33.5+k3s1";
+  };
+  const editK3s = (change: (c: Record<string, unknown>) => void) => (path: string, content: string) => {
+    if (path !== "/etc/rancher/k3s/config.yaml") return content;
+    const c = parse(content) as Record<string, unknown>;
+    change(c);
+    return stringify(c);
+  };
+  const fixtures = (edit?: Edit) => stackFixtures(edit, { only: "s1", config: k3s });
+
+  it("passes every rendered K3s node", async () => {
+    for (const policy of [cisProfile, auditLogging, hardeningBeforeStart]) {
+      expect([policy.name, await checkStack(policy, fixtures())]).toEqual([policy.name, []]);
+    }
+  });
+
+  it("refuses secrets encryption off, disable-network-policy and protect-kernel-defaults off", async () => {
+    const broken = fixtures(
+      editK3s((c) => {
+        c["secrets-encryption"] = false;
+        c["disable-network-policy"] = true;
+        c["protect-kernel-defaults"] = false;
+      }),
+    );
+    expect(await checkStack(cisProfile, broken)).toEqual([
+      "node test-s1: secrets-encryption is not true; K3s leaves Secrets unencrypted (CIS 1.2.27–1.2.28)",
+      "node test-s1: disable-network-policy is true; nothing would enforce NetworkPolicy (CIS 5.3.1)",
+      "node test-s1: protect-kernel-defaults is not true; the K3s hardening guide sets it (CIS 4.2.6 in older benchmarks)",
+    ]);
+  });
+
+  it("refuses a K3s server whose kube-apiserver-arg lost the audit policy file and the audit log path", async () => {
+    const broken = fixtures(
+      editK3s((c) => {
+        c["kube-apiserver-arg"] = (c["kube-apiserver-arg"] as string[]).filter(
+          (a) => !a.startsWith("audit-policy-file=") && !a.startsWith("audit-log-path="),
+        );
+      }),
+    );
+    expect(await checkStack(auditLogging, broken)).toEqual([
+      "node test-s1: audit-policy-file is undefined; point it at /var/lib/rancher/k3s/server/audit.yaml (CIS 3.2.1)",
+      "node test-s1: kube-apiserver-arg has no audit-log-path (CIS 1.2.16)",
+    ]);
+  });
+
+  it("refuses a K3s node that starts without applying its kernel parameters", async () => {
+    const without = fixtures().filter((f) => f.name !== "test-s1-sysctl");
+    expect(await checkStack(hardeningBeforeStart, without)).toEqual([
+      "node test-s1 has no sysctl step; K3s's kubelet (protect-kernel-defaults) refuses to start without it",
+    ]);
+  });
+});
