@@ -31,6 +31,7 @@ describe("rendered scripts", () => {
     "test/standins/systemctl-standin.sh",
     "test/standins/kubectl-standin.sh",
     "test/standins/rke2-standin.sh",
+    "test/standins/k3s-standin.sh",
     "test/standins/kubelet-standin.sh",
     "e2e/toolchain/build.sh",
     "policy/analyzer",

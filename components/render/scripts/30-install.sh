@@ -70,7 +70,12 @@ else
   case "$ARTIFACT_KIND" in
     tarball) tar -xzf "$dir/$tarball" -C "$prefix" ;;
     # K3s ships one static binary and no units: the units are rendered files (written before this step).
-    binary) install -m 0755 "$dir/$tarball" "$prefix/bin/$DISTRIBUTION" ;;
+    binary)
+      mkdir -p "$prefix/bin"
+      cp "$dir/$tarball" "$prefix/bin/$DISTRIBUTION.tmp"
+      chmod 0755 "$prefix/bin/$DISTRIBUTION.tmp"
+      mv "$prefix/bin/$DISTRIBUTION.tmp" "$prefix/bin/$DISTRIBUTION"
+      ;;
     *) fail "ARTIFACT_KIND is '$ARTIFACT_KIND' in $state/node.env; allowed: tarball, binary" ;;
   esac
   systemctl daemon-reload

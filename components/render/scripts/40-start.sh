@@ -38,7 +38,7 @@ current="$(sha256sum "${present[@]}" | sha256sum | cut -d' ' -f1)"
 # K3s does not create the audit log folder, and the API server must not create it with a wider mode: made 0700
 # before the first start (K3s CIS hardening guide, "API Server audit configuration"). Empty for RKE2, which does.
 if [ -n "$AUDIT_LOG_DIR" ]; then
-  install -d -m 0700 "$AUDIT_LOG_DIR"
+  mkdir -p "$AUDIT_LOG_DIR"
   chmod 0700 "$AUDIT_LOG_DIR"
 fi
 
