@@ -32,7 +32,7 @@ function writeK3sRelease(dir: string): string {
 const release = writeK3sRelease(fs.mkdtempSync(path.join(os.tmpdir(), "k3s-standin-release-")));
 
 function bundles(): NodeBundle[] {
-  const c = { ...existingConfig(), distribution: "k3s", version: "v1.33.5+k3s1" };
+  const c: Record<string, unknown> = { ...existingConfig(), distribution: "k3s", version: "v1.33.5+k3s1" };
   c.install = { mode: "airgap", artifactsDir: release };
   return renderBundle(spec(c), inputs).nodes;
 }
