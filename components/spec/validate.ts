@@ -5,7 +5,8 @@ import { CLUSTER_KEY, PROJECT } from "./constants";
 import { addons } from "./addons";
 import { admissionGuard } from "./admission-guard";
 import { audit } from "./audit";
-import { cluster, release } from "./core";
+import { cluster, clusterShape, release } from "./core";
+import type { Distribution } from "./distribution";
 import { etcdSnapshots } from "./etcd-snapshots";
 import { fips } from "./fips";
 import { install } from "./install";
@@ -71,7 +72,9 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
   let complete = true;
   for (const s of SECTIONS) {
     const earlier = {
-      distribution: spec.distribution,
+      // Read on its own when the cluster section failed for another key, so a bad name never hides the rules
+      // that follow the distribution (the version, the CNI).
+      distribution: spec.distribution ?? distributionOf(raw),
       version: spec.version,
       cni: spec.cni,
       systemDefaultRegistry: spec.registries?.systemDefaultRegistry,
@@ -91,6 +94,12 @@ export function buildClusterSpec(raw: unknown, load: LoadContext): ClusterSpec {
   checkSecrets(problems, secrets, load);
   if (!complete || problems.list.length > 0) throw new ConfigError(problems.list);
   return { ...(spec as Omit<ClusterSpec, "secrets">), secrets };
+}
+
+/** The `distribution` key alone, when it parses (its default when unset). */
+function distributionOf(raw: Record<string, unknown>): Distribution | undefined {
+  const parsed = clusterShape.distribution.safeParse(raw["distribution"]);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Pod, service and VPC ranges never overlap: RKE2 would route one of them into the other. */

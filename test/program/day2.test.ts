@@ -74,8 +74,8 @@ describe("the roll (prod stack, agentBatchSize 2)", () => {
     expect(host("prod-workers-2-drain")).toBe(host("prod-server-0-start"));
     const args = (name: string) =>
       /bash -c "\$script" script (.*?);/.exec(unwrap(run.byName(name).inputs.create))?.[1];
-    expect(args("prod-server-1-drain")).toBe("drain server-1 server v1.33.5+rke2r1 600");
-    expect(args("prod-workers-2-gate")).toBe("gate workers-2 agent v1.33.5+rke2r1 900");
+    expect(args("prod-server-1-drain")).toBe("drain server-1 server v1.33.5+rke2r1 600 rke2");
+    expect(args("prod-workers-2-gate")).toBe("gate workers-2 agent v1.33.5+rke2r1 900 rke2");
   });
 
   it("drains, upgrades and gates every node on a version change; a config change restarts and gates without a drain", () => {

@@ -54,6 +54,12 @@ describe("spec: distribution k3s", () => {
     ]);
   });
 
+  it("still applies K3s's version rules when another key of the cluster section is wrong", () => {
+    expect(
+      problemsOf(k3sConfig({ name: "Not_A_Label", version: "v1.33.5+rke2r1" })).map((p) => p.split(":")[0]),
+    ).toEqual(["cluster.name", "cluster.version"]);
+  });
+
   it("keeps RKE2 refusing a K3s version, pointing at distribution", () => {
     expect(problemsOf({ ...existingConfig(), version: "v1.33.5+k3s1" })).toEqual([
       'cluster.version: "v1.33.5+k3s1" is not a pinned RKE2 release; allowed: a pinned release such as v1.33.5+rke2r1 (or set distribution: k3s)',

@@ -172,7 +172,7 @@ describe("numbers YAML made of what was written", () => {
     });
     expect(problemsOf(c)).toEqual([
       "cluster.version: 1.3 was read as a number, not text (YAML reads an unquoted 1.30 as 1.3); write the value in " +
-        'quotes exactly as meant, e.g. "1.3"; allowed: a pinned RKE2 release such as v1.33.5+rke2r1',
+        'quotes exactly as meant, e.g. "1.3"; allowed: a pinned release such as v1.33.5+rke2r1 or v1.33.5+k3s1',
       "cluster.audit.maxAge: infinity is what YAML makes of an unquoted number too large for it (such as 1e400); " +
         "write a smaller number, or the value in quotes if it is text; allowed: a whole number",
     ]);
