@@ -10,6 +10,7 @@ import { placeholderInputs } from "../components/render/inputs";
 import { podSecurityExemptions } from "../components/render/policy";
 import type { ClusterSpec } from "../components/spec/types";
 import { CATALOGUE } from "../components/spec/cis-catalogue";
+import { DISTRIBUTION } from "../components/spec/distribution";
 import { kubeBenchFor } from "../components/spec/version";
 import { ConfigError, loadStackFileSpec, PROJECT_DIR, stackFilePath } from "../stacks/config";
 
@@ -148,7 +149,7 @@ export function writeBundle(spec: ClusterSpec, bundle: Bundle, out: string): Ren
       writeDoc(
         path.join(root, "NODE.md"),
         `# ${nb.node.name} (${nb.node.role})\n\nRegistration address: ${bundle.registration}\n\n` +
-          `## Files, written before RKE2 first starts\n\n${fileTable([...nb.files, ...nb.scripts])}\n\n` +
+          `## Files, written before ${DISTRIBUTION[spec.distribution].title} first starts\n\n${fileTable([...nb.files, ...nb.scripts])}\n\n` +
           `## Bootstrap steps, in order\n\n${steps}\n`,
       );
     }
