@@ -41,7 +41,12 @@ export { ROOT_ONLY_FILES } from "../render/cis-checks";
 /** The value of `--flag=value` in a process's arguments. */
 export function flagValue(args: string[] | undefined, flag: string): string | undefined {
   const prefix = `--${flag}=`;
-  return args?.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  // The last one given: RKE2 puts its own defaults before the config's `kube-apiserver-arg` items (a flag set both
+  // ways appears twice) and Go's flag package keeps the last value, as the node's 60-cis-check.sh does.
+  return args
+    ?.filter((a) => a.startsWith(prefix))
+    .pop()
+    ?.slice(prefix.length);
 }
 
 export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[] {

@@ -367,11 +367,13 @@ describe("the rendered hardening on a real kube-apiserver", () => {
   });
 
   // Last: it restarts the control plane with a weakened config.
-  it("names the failing control when a flag is removed from the rendered config.yaml and RKE2 restarts", async () => {
+  // Weakened, not removed: RKE2 under the CIS profile sets --audit-log-maxage=30 itself (the stand-in does too), so a
+  // config without the item still runs at 30; a lower value in config.yaml comes after RKE2's and wins.
+  it("names the failing control when a flag is weakened in the rendered config.yaml and RKE2 restarts", async () => {
     const config = path.join(cp.root, "etc/rancher/rke2/config.yaml");
     const rendered = fs.readFileSync(config, "utf8");
     expect(rendered).toContain("  - audit-log-maxage=30\n");
-    fs.writeFileSync(config, rendered.replace("  - audit-log-maxage=30\n", ""));
+    fs.writeFileSync(config, rendered.replace("  - audit-log-maxage=30\n", "  - audit-log-maxage=7\n"));
     const before = apiServerPids(cp.root);
     const start = cp.step("start");
     expect(start.out).toContain("restarted rke2-server.service to apply changed configuration");
@@ -384,7 +386,7 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     await cp.ready();
     const failed = hostChecks(spec, gatherFacts(cp.root, "/proc", cp.root)).filter((r) => !r.pass);
     expect(failed.map((r) => `${r.id} ${r.title}: ${r.detail}`)).toEqual([
-      "1.2.17 --audit-log-maxage is 30 or more: kube-apiserver runs without the flag",
+      "1.2.17 --audit-log-maxage is 30 or more: --audit-log-maxage=7",
     ]);
   });
 });

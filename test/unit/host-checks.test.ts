@@ -71,6 +71,15 @@ describe("hostChecks", () => {
     ]);
   });
 
+  it("reads a flag given twice as the process does, by its last value (RKE2's default first, the config's after)", () => {
+    const f = healthy();
+    f.processes["kube-apiserver"] = [...(f.processes["kube-apiserver"] ?? []), "--audit-log-maxage=7"];
+    const failed = hostChecks(spec, f)
+      .filter((r) => !r.pass)
+      .map((r) => `${r.id}: ${r.detail}`);
+    expect(failed).toEqual(["1.2.17: --audit-log-maxage=7"]);
+  });
+
   it("fails Secrets left in plain text: no encryption flag, or identity first for secrets", () => {
     const f = healthy();
     const encryptionFail = (facts: HostFacts) =>
