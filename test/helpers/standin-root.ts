@@ -156,6 +156,7 @@ export function bootstrap(
   b: NodeBundle,
   release: string,
   skip: string[] = [],
+  artifacts = ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"],
 ): { step: string; status: number | null; out: string }[] {
   const results = [];
   const files = inRoot(
@@ -164,7 +165,7 @@ export function bootstrap(
     fileRecords([...b.files, ...b.scripts]),
   );
   results.push({ step: "files", status: files.status, out: files.stdout + files.stderr });
-  for (const f of ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"]) {
+  for (const f of artifacts) {
     fs.copyFileSync(path.join(release, f), path.join(root, "var/lib/hardened-rke2/artifacts", f));
   }
   for (const s of b.scripts) {

@@ -12,7 +12,7 @@ import { fileRecords, PLACE_FILES_SCRIPT } from "../../components/bootstrap/remo
 import { renderBundle } from "../../components/render/bundle";
 import type { NodeBundle } from "../../components/render/node";
 import { existingConfig, REPO, spec } from "../helpers/spec";
-import { inRoot, makeRoot, snapshot } from "../helpers/standin-root";
+import { bootstrap as runBootstrap, inRoot, makeRoot, snapshot } from "../helpers/standin-root";
 
 const TOKEN = "PLANTED-TOKEN-k3s-51c2";
 const inputs = { secret: () => TOKEN, file: () => "", secretFile: () => "" };
@@ -37,25 +37,9 @@ function bundles(): NodeBundle[] {
   return renderBundle(spec(c), inputs).nodes;
 }
 
-/** The files over stdin, the artifacts copied (as CopyToRemote does), then each step until one fails. */
-function bootstrap(root: string, b: NodeBundle, skip: string[] = []) {
-  const results = [];
-  const files = inRoot(
-    root,
-    ["/usr/bin/bash", "-c", PLACE_FILES_SCRIPT],
-    fileRecords([...b.files, ...b.scripts]),
-  );
-  results.push({ step: "files", status: files.status, out: files.stdout + files.stderr });
-  for (const f of FILES)
-    fs.copyFileSync(path.join(release, f), path.join(root, "var/lib/hardened-rke2/artifacts", f));
-  for (const s of b.scripts) {
-    if (skip.includes(s.step)) continue;
-    const r = inRoot(root, [s.path]);
-    results.push({ step: s.step, status: r.status, out: r.stdout + r.stderr });
-    if (r.status !== 0) break;
-  }
-  return results;
-}
+/** The shared bootstrap (helpers/standin-root.ts) with K3s's artifacts. */
+const bootstrap = (root: string, b: NodeBundle, skip: string[] = []) =>
+  runBootstrap(root, b, release, skip, FILES);
 
 const read = (root: string, p: string) => fs.readFileSync(path.join(root, p), "utf8");
 const modeOf = (root: string, p: string) => (fs.statSync(path.join(root, p)).mode & 0o777).toString(8);
