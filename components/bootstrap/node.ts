@@ -237,7 +237,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     };
     for (const step of stepsFor(spec, node.role)) {
       // The wait for the node to join runs inside the start step (below): its own step would be one more resource
-      // per node, and it read the same files as the start step (every file and script: the same trigger changes).
+      // per node, and it reads the same files as the start step (every file and script: the same trigger changes).
       if (step === "ready") continue;
       const script = values.script(step);
       const trigger = values.trigger(step);

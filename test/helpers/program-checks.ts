@@ -7,8 +7,9 @@ export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The bootstrap steps of a node in order; etcd-user only on RKE2 servers; with FIPS, the kernel check before the
- * install and the module check after it; the roll's drain before the install, its health gate and uncordon after
- * ready; the CIS host checks last (RKE2 only: K3s's host checks are not built yet). */
+ * install and the module check after it; the roll's drain before the install, its health gate (which uncordons what
+ * the drain cordoned) after the start (which waits for the join); the CIS host checks last (RKE2 only: K3s's host
+ * checks are not built yet). */
 export function stepsOf(node: string, role: "server" | "agent", fips = false, k3s = false): string[] {
   const steps = [
     "files",
