@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { connectionArgs, NodeBootstrap } from "./bootstrap/node";
+import { connectionArgs, hostKeyCheck, NodeBootstrap } from "./bootstrap/node";
 import { restoreSteps } from "./bootstrap/restore";
 import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
@@ -92,7 +92,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
         : [];
 
     // One order for the first join, upgrades and config rolls (bootstrap/roll.ts): each server alone, then the agents
-    // in batches. A node's drain and start wait for the previous stage's uncordon; servers therefore join one at a
+    // in batches. A node's drain and start wait for the previous stage's gate; servers therefore join one at a
     // time (etcd adds one member at a time), and agents after every server.
     const stages = rollStages(nodeSet.nodes, spec.upgrade.agentBatchSize);
     const first = stages[0]?.[0];
@@ -101,6 +101,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const firstConnection = pulumi.output(connectionArgs(first.connection));
     // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
     const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
+    // Existing hosts: every key is compared with the pinned one before any node step, naming each mismatch and the fix.
+    const hostKeys = hostKeyCheck(name, nodeSet.nodes, parent);
     let serverLeave: command.remote.Command | undefined;
     // A node's way out of the cluster before the stack replaces its machine (roll.sh leave): a server leaves from its
     // own old machine when the engine replaces it; an agent leaves through the first server, after the stage before
@@ -159,7 +161,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
             // An agent starts after its leave: on a first `up` that finds nothing to leave, never after a leave
             // that would take its new Node away.
             startAfter: [...rolledBefore, ...(leave.before ? [leave.before] : [])],
-            after: [guard],
+            after: [guard, ...(hostKeys ? [hostKeys] : [])],
             rollHost,
             artifacts,
           },

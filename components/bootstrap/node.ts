@@ -17,6 +17,7 @@ import {
   PLACE_FILES_SCRIPT,
   embeddedScriptAsRoot,
   fileRecords,
+  runAllAsRoot,
   runAsRoot,
   stepOptions,
 } from "./remote";
@@ -37,9 +38,10 @@ export interface NodeBootstrapArgs {
   plan: NodeFile[];
   /** The node's roll (its drain, install and start) waits for these: the previous stage's last steps (roll.ts). */
   startAfter: pulumi.Resource[];
-  /** Every step on the node waits for these (the release guard, which refuses a downgrade or a skipped minor). */
+  /** Every step on the node waits for these (the release guard, which refuses a downgrade or a skipped minor, and
+   * the existing hosts' key check). */
   after?: pulumi.Resource[];
-  /** Where the node's drain, health gate and uncordon run (roll.ts). */
+  /** Where the node's drain and health gate run (roll.ts). */
   rollHost: RollHost;
   /** Air-gap artifacts on the operator's machine: file name → local path. */
   artifacts: { file: string; localPath: string; sha256: string }[];
@@ -84,10 +86,46 @@ export function connectionArgs(c: Node["connection"]): command.types.input.remot
   };
 }
 
+/**
+ * One check of every existing host's SSH key from the operator's machine, before any node step: a mismatch stops the
+ * run with a message naming each node whose key differs and the fix (the provider alone would only say "host key
+ * mismatch"). One resource for the cluster, not one per node: at hundreds of nodes the SDK's cost per registered
+ * resource bounds the program's memory (README, "Benchmark"). It runs again when any host's address, port or pinned
+ * key changes, or a host comes or goes, and then checks every host (in parallel, seconds in all); it is read-only
+ * and has no `delete`. Undefined when no node asks for it (machines the stack made, whose keys it generated).
+ */
+export function hostKeyCheck(
+  name: string,
+  nodes: readonly Pick<Node, "name" | "connection">[],
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command | undefined {
+  const checked = nodes.filter((n) => n.connection.checkHostKey);
+  if (!checked.length) return undefined;
+  // One line per host, "<node> <address> <port> <key type> <key base64>": validated plain words (spec/nodes.ts).
+  const hosts = pulumi
+    .all(checked.map((n) => pulumi.all([n.connection.host, n.connection.hostKey])))
+    .apply((pairs) =>
+      pairs
+        .map(([host, key], i) => `${checked[i].name} ${host} ${checked[i].connection.port} ${key}\n`)
+        .join(""),
+    );
+  return new command.local.Command(
+    `${name}-host-keys`,
+    {
+      create: CHECK_HOST_KEY_SCRIPT,
+      interpreter: ["/bin/bash", "-c"],
+      environment: { HOSTS: hosts },
+      addPreviousOutputInEnv: false,
+      triggers: [hosts],
+    },
+    opts,
+  );
+}
+
 export class NodeBootstrap extends pulumi.ComponentResource {
-  /** The node has joined (its ready step). */
+  /** The node has joined (its start step, which waits for it). */
   readonly ready: command.remote.Command;
-  /** The node's last roll step: healthy at the stack's version and schedulable again. */
+  /** The node's last roll step: healthy at the stack's version, and schedulable again if the roll cordoned it. */
   readonly rolled: command.remote.Command;
   /** Every step in order, by name. */
   readonly steps: Record<string, pulumi.Resource>;
@@ -112,7 +150,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       privateAddress: address,
       ...(rejoins ? { rejoins } : {}),
     });
-    const readsSecrets = (step: Step) => step === "start" || step === "ready";
+    const readsSecrets = (step: Step) => step === "start";
     const values = nodeInputs({
       spec,
       facts,
@@ -122,7 +160,8 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       apiAddress: args.apiAddress ?? args.registrationAddress,
       secretInputs: args.secretInputs,
       plainInputs: args.plainInputs,
-      steps: stepsFor(spec, node.role),
+      // No trigger of its own for `ready`: its script runs inside the start step (below).
+      steps: stepsFor(spec, node.role).filter((s) => s !== "ready"),
       stepInputs,
       readsSecrets,
     });
@@ -135,27 +174,6 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     // of what the steps put on the old one. Hosts the stack did not make have no machine and keep their triggers.
     const onMachine: pulumi.Output<string>[] = node.machine ? [node.machine.id] : [];
     const steps: Record<string, pulumi.Resource> = {};
-
-    // Existing hosts: their key is compared with the pinned one first, so a mismatch names the node and the fix.
-    const hostKeyCheck = node.connection.checkHostKey
-      ? new command.local.Command(
-          `${name}-host-key`,
-          {
-            create: CHECK_HOST_KEY_SCRIPT,
-            interpreter: ["/bin/bash", "-c"],
-            environment: {
-              NODE: node.name,
-              HOST: node.connection.host,
-              PORT: String(node.connection.port),
-              PINNED: node.connection.hostKey,
-            },
-            addPreviousOutputInEnv: false,
-            triggers: [node.connection.host, node.connection.port, node.connection.hostKey],
-          },
-          base,
-        )
-      : undefined;
-    if (hostKeyCheck) steps["host-key"] = hostKeyCheck;
 
     // The files carry the token and any registry or S3 credentials: stdin and the trigger are secrets.
     const files = new command.remote.Command(
@@ -172,11 +190,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       },
       {
         ...base,
-        dependsOn: [
-          ...(node.machine ? [node.machine] : []),
-          ...(hostKeyCheck ? [hostKeyCheck] : []),
-          ...(args.after ?? []),
-        ],
+        dependsOn: [...(node.machine ? [node.machine] : []), ...(args.after ?? [])],
       },
     );
     steps.files = files;
@@ -202,20 +216,29 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     let startTrigger: pulumi.Output<string> | undefined;
     let rolled: command.remote.Command | undefined;
     const roll = { spec, node, host: args.rollHost, trigger: upgradeTrigger(spec) };
-    // Every (re)start is gated on the node's health; a drained node is uncordoned once it passed.
-    const gateAndUncordon = (after: pulumi.Resource[], restart: pulumi.Output<string> | undefined) => {
+    // Every (re)start is gated on the node's health, and the gate then uncordons the node if the roll's drain cordoned
+    // it (roll.sh marks what it cordons): one step, where there were a gate and an uncordon, because the SDK's cost per
+    // registered resource bounds the program's memory at hundreds of nodes (README, "Benchmark"). A config change's
+    // restart runs the gate without a drain, and a node an operator cordoned carries no mark: it stays cordoned.
+    // Triggers: the start step's (every restart, a new machine) and the drain's (the upgrade trigger), so every drain
+    // is followed by a gate even when no file the start reads changed (a moved artifactsDir). A stack from before the
+    // merge replaces each gate once (the trigger grew): a health check that uncordons nothing, as no node is marked;
+    // its `uncordon` steps leave the state with no `delete`, running nothing.
+    const gate = (after: pulumi.Resource[], restart: pulumi.Output<string> | undefined) => {
       if (!restart) throw new Error(`node ${node.name} has no start step before its health gate`);
-      steps.gate = rollStep(
+      const g = rollStep(
         name,
         "gate",
-        { ...roll, trigger: restart, machine: node.machine?.id },
+        { ...roll, trigger: restart, machine: node.machine?.id, upgrade: roll.trigger },
         { ...base, dependsOn: after },
       );
-      const uncordon = rollStep(name, "uncordon", roll, { ...base, dependsOn: [steps.gate] });
-      steps.uncordon = uncordon;
-      return uncordon;
+      steps.gate = g;
+      return g;
     };
     for (const step of stepsFor(spec, node.role)) {
+      // The wait for the node to join runs inside the start step (below): its own step would be one more resource
+      // per node, and it reads the same files as the start step (every file and script: the same trigger changes).
+      if (step === "ready") continue;
       const script = values.script(step);
       const trigger = values.trigger(step);
       if (step === "install") {
@@ -228,9 +251,9 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       }
       if (step === "start") startTrigger = trigger;
       if (step === "cis") {
-        // The roll's gate and uncordon follow `ready`; the node's CIS host checks read it once it is schedulable
-        // again, while the next stage of the roll goes on (it waits for the uncordon, not for this report).
-        rolled = gateAndUncordon(previous, startTrigger);
+        // The roll's gate follows the start; the node's CIS host checks read it once it passed, while the next stage
+        // of the roll goes on (it waits for the gate, not for this report).
+        rolled = gate(previous, startTrigger);
         previous = [rolled];
       }
       const dependsOn = [
@@ -238,11 +261,18 @@ export class NodeBootstrap extends pulumi.ComponentResource {
         ...(step === "install" ? copies : []),
         ...(step === "start" ? args.startAfter : []),
       ];
+      // The start step starts (or restarts) the node's unit, then waits until the node has joined (the `ready` script):
+      // both are idempotent, so a start that stopped at the wait runs both again and restarts nothing (40-start.sh
+      // restarts only on changed inputs). Its trigger is the start script's digest over every file and script, which
+      // covers the wait's script too: a stack from before the merge keeps its start step (an update, which runs only a
+      // login), and its `ready` steps leave the state with no `delete`, running nothing.
+      const create =
+        step === "start" ? runAllAsRoot([script.path, values.script("ready").path]) : runAsRoot(script.path);
       const cmd = new command.remote.Command(
         `${name}-${step}`,
         {
           connection,
-          create: runAsRoot(script.path),
+          create,
           // The CIS check is read-only and its output is the node's report: it runs again rather than answer empty.
           update: step === "cis" ? runAsRoot(script.path) : CONNECTION_CHECK,
           ...stepOptions,
@@ -255,15 +285,15 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       last = cmd;
     }
     if (!last) throw new Error(`node ${node.name} has no bootstrap step`);
-    const ready = steps.ready;
+    const ready = steps.start;
     const cis = steps.cis;
-    if (!(ready instanceof command.remote.Command)) throw new Error(`node ${node.name} has no ready step`);
+    if (!(ready instanceof command.remote.Command)) throw new Error(`node ${node.name} has no start step`);
     if (DISTRIBUTION[spec.distribution].hostChecks && !(cis instanceof command.remote.Command))
       throw new Error(`node ${node.name} has no cis step`);
-    // Readiness is the `ready` step: the next server joins after it, not after this node's CIS check.
+    // Readiness is the start step's wait: the next server joins after it (and the gate), not after the CIS check.
     this.ready = ready;
     this.cisReport = cis instanceof command.remote.Command ? cis.stdout : undefined;
-    this.rolled = rolled ?? gateAndUncordon([ready], startTrigger);
+    this.rolled = rolled ?? gate([ready], startTrigger);
     this.steps = steps;
     const fipsModule = steps["fips-module"];
     if (fipsModule instanceof command.remote.Command) this.fipsEvidence = fipsModule.stdout;

@@ -8,7 +8,7 @@ import { pathsFor, sha256, type NodeFile } from "../render/files";
 import type { Distribution } from "../spec/distribution";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
-/** Run on the operator's machine: compares an existing host's SSH key with the pinned one, naming the fix. */
+/** Run on the operator's machine: compares every existing host's SSH key with the pinned one, naming the fixes. */
 export const CHECK_HOST_KEY_SCRIPT = fs.readFileSync(
   path.join(__dirname, "scripts", "check-host-key.sh"),
   "utf8",
@@ -76,6 +76,11 @@ export function knownAtPreview(value: pulumi.Output<string>, placeholder: string
 /** Runs a script already on the node as root. */
 export function runAsRoot(scriptPath: string): string {
   return asRoot(plainPath(scriptPath));
+}
+
+/** Runs scripts already on the node as root, one after the other, stopping at the first that fails. */
+export function runAllAsRoot(scriptPaths: string[]): string {
+  return asRoot(`/bin/bash -c '${scriptPaths.map(plainPath).join(" && ")}'`);
 }
 
 /**

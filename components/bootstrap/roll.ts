@@ -1,7 +1,8 @@
 // The order in which a change reaches running nodes (mission row 24): servers one at a time, then agents in batches,
 // each node drained before its upgrade and gated on its health after its restart before the next one starts. The
-// order is the resource graph itself: a node's drain and start depend on the previous stage's last step (uncordon),
-// so the engine cannot run them earlier, and a failing node stops every node after it. The next `pulumi up` resumes
+// order is the resource graph itself: a node's drain and start depend on the previous stage's last step (its gate,
+// which also uncordons what the drain cordoned), so the engine cannot run them earlier, and a failing node stops
+// every node after it. The next `pulumi up` resumes
 // where the roll stopped: the steps that succeeded are in state with their triggers and do not run again.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,7 +15,7 @@ import { CONNECTION_CHECK, embeddedScriptAsRoot, stepOptions } from "./remote";
 
 export const ROLL_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "roll.sh"), "utf8");
 
-export type RollAction = "drain" | "gate" | "uncordon" | "leave";
+export type RollAction = "drain" | "gate" | "leave";
 
 /**
  * The roll's stages in order: each server alone, then the agents in batches of `agentBatchSize`. Every node of a stage
@@ -34,8 +35,8 @@ export function rollStages<N extends { name: string; role: string }>(
 
 /**
  * What makes a node's binary change: the release and how it is installed (its artifacts' checksums). A change drains
- * the node before its install and uncordons it after its health gate; a config change alone restarts without a drain
- * (restarting rke2-server or rke2-agent leaves the node's containers running).
+ * the node before its install and runs its health gate, which uncordons it; a config change alone restarts without a
+ * drain (restarting rke2-server or rke2-agent leaves the node's containers running) and runs the gate too.
  */
 export function upgradeTrigger(spec: Pick<ClusterSpec, "version" | "install">): string {
   return sha256(JSON.stringify({ version: spec.version.raw, install: spec.install }));
@@ -54,12 +55,14 @@ export interface RollStepArgs {
   trigger: pulumi.Input<string>;
   /** The node's machine id, when the stack made it: the step runs again on a new machine. */
   machine?: pulumi.Input<string>;
+  /** The upgrade trigger as well (the gate): the step runs again after every drain, whatever else changed. */
+  upgrade?: pulumi.Input<string>;
 }
 
 /** The command line of one roll action: the static script with plain words as arguments (remote.ts checks them). */
 export function rollCommand(
   action: RollAction,
-  args: Omit<RollStepArgs, "host" | "trigger" | "machine">,
+  args: Omit<RollStepArgs, "host" | "trigger" | "machine" | "upgrade">,
 ): string {
   const timeout =
     action === "drain" || action === "leave"
@@ -90,7 +93,11 @@ export function rollStep(
       // A connection change alone (a rotated SSH key) runs only a login, as every step does (remote.ts).
       update: CONNECTION_CHECK,
       ...stepOptions,
-      triggers: [args.trigger, ...(args.machine !== undefined ? [args.machine] : [])],
+      triggers: [
+        args.trigger,
+        ...(args.machine !== undefined ? [args.machine] : []),
+        ...(args.upgrade !== undefined ? [args.upgrade] : []),
+      ],
     },
     opts,
   );

@@ -527,7 +527,7 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
     const group = planned.role === "server" ? groups.server : groups.agent;
     if (!group) throw new Error(`no security group for role ${planned.role}`);
     // What the machine waits for when this run replaces it (an image change): given by the cluster once the roll's
-    // steps exist (the previous stage's uncordon, the node's own leave). On any other run it waits for nothing, so a
+    // steps exist (the previous stage's gate, the node's own leave). On any other run it waits for nothing, so a
     // first `up` creates every machine at once.
     let replaceAfter!: (after: pulumi.Resource[]) => void;
     const after = new Promise<pulumi.Resource[]>((resolve) => (replaceAfter = resolve));

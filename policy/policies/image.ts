@@ -23,16 +23,17 @@ export const imageChangeOrdered: StackValidationPolicy = {
       n.steps.get("files")?.dependencies.find((d) => d.type === INSTANCE);
     const nodes = nodeViews(args.resources).flatMap((n) => {
       const machine = machineOf(n);
-      const uncordon = n.steps.get("uncordon");
-      if (!machine || !uncordon) {
-        report(`node ${n.name} has no machine or no uncordon step; its replacement cannot be ordered`, n.urn);
+      // The gate is a node's last roll step (its health, then the uncordon of what its drain cordoned).
+      const gate = n.steps.get("gate");
+      if (!machine || !gate) {
+        report(`node ${n.name} has no machine or no gate step; its replacement cannot be ordered`, n.urn);
         return [];
       }
-      return [{ ...n, machine, uncordon }];
+      return [{ ...n, machine, gate }];
     });
     type Node = (typeof nodes)[number];
     // `a`'s machine is replaced after `b` is rolled.
-    const replacedAfter = (a: Node, b: Node) => dependsOn(a.machine, b.uncordon.urn);
+    const replacedAfter = (a: Node, b: Node) => dependsOn(a.machine, b.gate.urn);
     const servers = nodes.filter((n) => n.role === "server");
     const agents = nodes.filter((n) => n.role !== "server");
     for (let i = 0; i < servers.length; i++)

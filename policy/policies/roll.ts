@@ -5,8 +5,9 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { dependsOn, nodeViews, type NodeView } from "./nodes";
 
-/** The steps of a node's roll, each after the one before it. */
-const ROLL = ["drain", "install", "start", "ready", "gate", "uncordon"] as const;
+/** The steps of a node's roll, each after the one before it. The start step waits for the node to join; the gate
+ * checks its health, then uncordons it if the drain cordoned it (bootstrap/node.ts). */
+const ROLL = ["drain", "install", "start", "gate"] as const;
 
 export const upgradeRollOrdered: StackValidationPolicy = {
   name: "upgrade-roll-ordered",
@@ -34,9 +35,9 @@ export const upgradeRollOrdered: StackValidationPolicy = {
           );
       complete.push(node);
     }
-    // `a` is rolled after `b`: a's drain and start wait for b's uncordon.
+    // `a` is rolled after `b`: a's drain and start wait for b's gate.
     const rolledAfter = (a: NodeView, b: NodeView) =>
-      ["drain", "start"].every((s) => dependsOn(a.steps.get(s)!, b.steps.get("uncordon")!.urn));
+      ["drain", "start"].every((s) => dependsOn(a.steps.get(s)!, b.steps.get("gate")!.urn));
     const servers = complete.filter((n) => n.role === "server");
     const agents = complete.filter((n) => n.role !== "server");
     for (let i = 0; i < servers.length; i++)

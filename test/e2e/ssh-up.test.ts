@@ -288,14 +288,17 @@ describe("pulumi up over SSH on four test hosts", () => {
     expect(outcome(first)).toEqual(OK);
     const end = (n: string) => byName(first.steps, n).endSeq;
     const start = (n: string) => byName(first.steps, n).startSeq;
-    // Servers one at a time: each starts RKE2 only after the previous one is ready.
-    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-ready"));
-    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-ready"));
+    // Servers one at a time: each starts RKE2 only after the previous one joined (its start step waits for that) and
+    // passed its health gate.
+    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-gate"));
+    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-gate"));
     // The agent after the first server, and its preparation before it (in parallel with the servers' joins).
-    expect(start("e2e-a1-start")).toBeGreaterThan(end("e2e-s1-ready"));
+    expect(start("e2e-a1-start")).toBeGreaterThan(end("e2e-s1-gate"));
     for (const [name] of HOSTS) {
+      // One host-key check for every host, before anything runs on any of them.
+      expect(start(`e2e-${name}-files`)).toBeGreaterThan(end("e2e-host-keys"));
       const server = SERVERS.includes(name);
-      const steps = ["files", "sysctl", ...(server ? ["etcd-user"] : []), "install", "start", "ready"];
+      const steps = ["files", "sysctl", ...(server ? ["etcd-user"] : []), "install", "start", "gate"];
       for (let i = 1; i < steps.length; i++)
         expect(start(`e2e-${name}-${steps[i]}`)).toBeGreaterThan(end(`e2e-${name}-${steps[i - 1]}`));
     }
@@ -314,7 +317,7 @@ describe("pulumi up over SSH on four test hosts", () => {
     const critical = criticalPath(first.steps, dependenciesOf(exported.slice(exported.indexOf("{"))));
     timings.push(["first up: critical path from the event log", `${critical.toFixed(0)} s`]);
     timings.push(["first up: wall / critical path", (first.seconds / Math.max(critical, 1)).toFixed(2)]);
-    for (const phase of ["files", "install", "start", "ready"]) {
+    for (const phase of ["files", "install", "start", "gate"]) {
       const ps = first.steps.filter((s) => s.name.endsWith(`-${phase}`));
       const span = Math.max(...ps.map((s) => s.end)) - Math.min(...ps.map((s) => s.start));
       timings.push([`first up: ${phase} steps, first start to last end`, `${span} s`]);
@@ -547,27 +550,22 @@ describe("pulumi up over SSH on four test hosts", () => {
     const r = pulumi(["up", "--yes", "--diff"]);
     timings.push(["config change up (audit maxAge) (wall)", `${r.seconds.toFixed(1)} s`]);
     expect(outcome(r)).toEqual(OK);
-    // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start, ready and
-    // health gate (no drain: a restart keeps the node's containers), and the kubeconfig is read again after the first
+    // What RKE2 reads at start changed on the servers (the API server's audit flag): their files, start (with its wait
+    // to join) and health gate (no drain: a restart keeps the node's containers; the gate uncordons nothing, as no
+    // drain marked the node), and the kubeconfig is read again after the first
     // server's restart (renewed certificates). Each restarted server's CIS host checks run again on what it now runs,
     // and the verification with them.
     expect(changed(r.steps)).toEqual(
       [
         "e2e-kubeconfig",
         "e2e-hardening-verify",
-        ...SERVERS.flatMap((s) => [
-          `e2e-${s}-files`,
-          `e2e-${s}-gate`,
-          `e2e-${s}-ready`,
-          `e2e-${s}-start`,
-          `e2e-${s}-cis`,
-        ]),
+        ...SERVERS.flatMap((s) => [`e2e-${s}-files`, `e2e-${s}-gate`, `e2e-${s}-start`, `e2e-${s}-cis`]),
       ].sort(),
     );
     const start = (n: string) => byName(r.steps, n).startSeq;
     const end = (n: string) => byName(r.steps, n).endSeq;
-    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-ready"));
-    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-ready"));
+    expect(start("e2e-s2-start")).toBeGreaterThan(end("e2e-s1-gate"));
+    expect(start("e2e-s3-start")).toBeGreaterThan(end("e2e-s2-gate"));
     expect(counts().a1).toEqual(before.a1);
     expect(fs.readFileSync(path.join(hostOf("s3").root, "etc/rancher/rke2/config.yaml"), "utf8")).toMatch(
       /audit-log-maxage=45/,
@@ -619,9 +617,13 @@ describe("pulumi up over SSH on four test hosts", () => {
     const r = pulumi(["up", "--yes"]);
     timings.push(["wrong host key: time to fail", `${r.seconds.toFixed(1)} s`]);
     expect(r.status).not.toBe(0);
-    // The node's host-key check names the node and the fix; nothing else ran against it.
+    // The stack's one host-key check (every existing host) names the node and the fix, and only that node; nothing
+    // else ran against it.
+    expect(r.out).toMatch(/command:local:Command \(e2e-host-keys\)/);
     expect(r.out).toMatch(/the SSH host key of a1 \(127\.0\.1\.41 port 2222\) is not the one the stack pins/);
     expect(r.out).toMatch(/ssh-keyscan -t ssh-ed25519 -p 2222 127\.0\.1\.41/);
+    expect(r.out).toMatch(/1 of 4 hosts failed the host-key check/);
+    expect(r.out).not.toMatch(/host key of s\d|s\d \(\S+ port \d+\) answered no SSH key scan/);
     expect(counts().a1.commands).toBe(before.a1.commands);
     expect(r.seconds).toBeLessThan(120);
     writeStackConfig(cli.dir, STACK, cluster);
@@ -680,7 +682,8 @@ describe("pulumi up over SSH on four test hosts", () => {
   });
 
   it("refuses a downgrade; rolls an upgrade node by node, stops at a node that does not come back, resumes from it", async () => {
-    const rolled = ["drain", "install", "start", "ready", "gate", "uncordon"];
+    // The start step waits for the node to join; the gate checks its health, then uncordons what the drain cordoned.
+    const rolled = ["drain", "install", "start", "gate"];
     const order = ["s1", "s2", "s3", "a1"]; // servers one at a time, then the agent (agentBatchSize 1)
     const current = cluster;
     writeStackConfig(cli.dir, STACK, {
@@ -714,11 +717,9 @@ describe("pulumi up over SSH on four test hosts", () => {
       expect(at(stopped, `s1-${rolled[i]}`).startSeq).toBeGreaterThan(
         at(stopped, `s1-${rolled[i - 1]}`).endSeq,
       );
-    expect(at(stopped, "s2-drain").startSeq).toBeGreaterThan(at(stopped, "s1-uncordon").endSeq);
+    expect(at(stopped, "s2-drain").startSeq).toBeGreaterThan(at(stopped, "s1-gate").endSeq);
     expect(at(stopped, "s2-start").failed).toBe(true);
-    expect(
-      stopped.steps.filter((x) => /^e2e-(s3|a1)-(drain|install|start|ready|gate|uncordon)$/.test(x.name)),
-    ).toEqual([]);
+    expect(stopped.steps.filter((x) => /^e2e-(s3|a1)-(drain|install|start|gate)$/.test(x.name))).toEqual([]);
     // The rest of the cluster serves: the API answers, s2 is cordoned, s3 and a1 still run the release before.
     const kubeconfig = pulumi(["stack", "output", "kubeconfig", "--show-secrets"]).stdout.trim();
     const api = clientFor(kubeconfig);
@@ -733,6 +734,12 @@ describe("pulumi up over SSH on four test hosts", () => {
       "s3 v1.33.6+rke2r1 unschedulable=false",
       "a1 v1.33.6+rke2r1 unschedulable=false",
     ]);
+    // s2 carries the drain's mark, which its gate reads to uncordon it on the resumed run; s1's gate removed its own.
+    const mark = async (n: string) =>
+      ((await api.request("GET", `/api/v1/nodes/${n}`)).json as any).metadata?.annotations?.[
+        "hardened-rke2/drained"
+      ];
+    expect(await Promise.all(["s1", "s2"].map(mark))).toEqual([undefined, "true"]);
     // Fixed on the host, the next `up` resumes at s2: s1's steps and s2's drain and install do not run again.
     fs.writeFileSync(param, "0\n");
     const resumed = pulumi(["up", "--yes"]);
@@ -744,20 +751,20 @@ describe("pulumi up over SSH on four test hosts", () => {
     const steps = (r: typeof stopped) =>
       r.steps
         .filter((x) => x.op !== "delete-replaced" && x.op !== "discard-replaced")
-        .filter((x) => /-(drain|install|start|ready|gate|uncordon)$/.test(x.name))
+        .filter((x) => /-(drain|install|start|gate)$/.test(x.name))
         .map((x) => x.name);
     expect(new Set(steps(resumed))).toEqual(
       new Set([
-        ...["start", "ready", "gate", "uncordon"].map((x) => `e2e-s2-${x}`),
+        ...["start", "gate"].map((x) => `e2e-s2-${x}`),
         ...["s3", "a1"].flatMap((n) => rolled.map((x) => `e2e-${n}-${x}`)),
       ]),
     );
-    // In order, each node only after the one before it was healthy and uncordoned.
+    // In order, each node only after the one before it passed its gate (healthy, and uncordoned).
     for (const [prev, n] of [
       ["s2", "s3"],
       ["s3", "a1"],
     ])
-      expect(at(resumed, `${n}-drain`).startSeq).toBeGreaterThan(at(resumed, `${prev}-uncordon`).endSeq);
+      expect(at(resumed, `${n}-drain`).startSeq).toBeGreaterThan(at(resumed, `${prev}-gate`).endSeq);
     expect(
       await until("every Node at v1.33.7+rke2r1 and schedulable", 90, async () => {
         const seen = await Promise.all(order.map(node));

@@ -7,8 +7,9 @@ export const COMMAND = "command:remote:Command";
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The bootstrap steps of a node in order; etcd-user only on RKE2 servers; with FIPS, the kernel check before the
- * install and the module check after it; the roll's drain before the install, its health gate and uncordon after
- * ready; the CIS host checks last (RKE2 only: K3s's host checks are not built yet). */
+ * install and the module check after it; the roll's drain before the install, its health gate (which uncordons what
+ * the drain cordoned) after the start (which waits for the join); the CIS host checks last (RKE2 only: K3s's host
+ * checks are not built yet). */
 export function stepsOf(node: string, role: "server" | "agent", fips = false, k3s = false): string[] {
   const steps = [
     "files",
@@ -19,9 +20,7 @@ export function stepsOf(node: string, role: "server" | "agent", fips = false, k3
     "install",
     ...(fips ? ["fips-module"] : []),
     "start",
-    "ready",
     "gate",
-    "uncordon",
     ...(k3s ? [] : ["cis"]),
   ];
   return steps.map((s) => `${node}-${s}`);
@@ -84,9 +83,23 @@ export async function checkCommon(
       expect(triggers).toEqual([expect.stringMatching(/^ami-[0-9a-f]+$/)]);
       continue;
     }
-    expect(triggers).toHaveLength(machine === undefined ? 1 : 2);
+    // The gate runs again after every drain too: its last trigger is the drain's (the gate uncordons what the drain
+    // cordoned, so no drain may go without a gate after it, even when nothing the start step reads changed).
+    const gate = c.name.endsWith("-gate");
+    expect(triggers).toHaveLength((machine === undefined ? 1 : 2) + (gate ? 1 : 0));
     expect(unwrap(triggers[0])).toMatch(HEX64);
     if (machine !== undefined) expect(`${c.name}: ${unwrap(triggers[1])}`).toBe(`${c.name}: ${machine}`);
+    if (gate) {
+      const drain = unwrap(
+        unwrap(run.byName(c.name.replace(/-gate$/, "-drain")).inputs.triggers) as unknown[],
+      );
+      expect(`${c.name}: ${unwrap(triggers[triggers.length - 1])}`).toBe(`${c.name}: ${unwrap(drain[0])}`);
+    }
+    // The start step waits for the node to join too (its `ready` script), one command after the other.
+    if (c.name.endsWith("-start"))
+      expect(unwrap(c.inputs.create)).toMatch(
+        / \/bin\/bash -c '\/\S+\/40-start\.sh && \/\S+\/50-wait-ready\.sh';/,
+      );
     if (c.name.endsWith("-files")) {
       expect(isSecretValue(c.inputs.stdin)).toBe(true);
       expect(secretTrigger).toBe(true);
@@ -158,12 +171,12 @@ export function checkAwsProvider(run: ProgramRun, name: string, region: string) 
 
 /**
  * The id of the machine a command's node runs on, when the stack made it (an AWS instance), else undefined. Only the
- * node's own steps carry it: an agent's drain, leave and uncordon run on the first server and follow the image, not
+ * node's own steps carry it: an agent's drain and leave run on the first server and follow the image, not
  * the agent's machine; the stack-wide reads carry none.
  */
 function machineOf(run: ProgramRun, command: string): string | undefined {
   const step =
-    /^(.*)-(host-key|files|sysctl|etcd-user|fips-kernel|install|fips-module|start|ready|gate|cis|leave|artifact-.*)$/.exec(
+    /^(.*)-(files|sysctl|etcd-user|fips-kernel|install|fips-module|start|gate|cis|leave|artifact-.*)$/.exec(
       command,
     );
   if (!step) return undefined;

@@ -33,8 +33,7 @@ describe("upgrade-roll-ordered", () => {
     ].filter(Boolean) as string[];
     expect(servers.length).toBeGreaterThanOrEqual(3);
     // The second server's drain and start no longer wait for the first one.
-    const cut = (name: string) => (d: string) =>
-      d === `${servers[0]}-uncordon` && name.startsWith(servers[1]);
+    const cut = (name: string) => (d: string) => d === `${servers[0]}-gate` && name.startsWith(servers[1]);
     let fixtures = without(`${servers[1]}-drain`, cut(`${servers[1]}-drain`));
     fixtures = fixtures.map((f) =>
       f.name === `${servers[1]}-start`

@@ -29,17 +29,44 @@ describe("airgap stack", () => {
     await checkCommon(run, hosts, { fips: true });
   });
 
-  it("checks each host's key from the operator's machine before anything runs on it", () => {
-    for (const { name } of hosts) {
-      const check = run.byName(`${name}-host-key`);
-      expect(check.type).toBe("command:local:Command");
-      expect(run.byName(`${name}-files`).dependsOn).toContain(`${name}-host-key`);
-      // Values reach the static script through its environment only; it re-runs when the key or address changes.
-      expect(check.inputs.create).toBe(CHECK_HOST_KEY_SCRIPT);
-      const pinned = unwrap(run.byName(`${name}-files`).inputs.connection).hostKey as string;
-      expect(check.inputs.environment.PINNED).toBe(pinned);
-      expect(check.inputs.triggers).toEqual([check.inputs.environment.HOST, 22, pinned]);
-    }
+  it("checks every host's key from the operator's machine, in one check, before anything runs on any host", () => {
+    // One for the cluster: no node has a check of its own.
+    const checks = run.ofType("command:local:Command").filter((c) => c.name.includes("host-key"));
+    expect(checks.map((c) => c.name)).toEqual(["airgap-host-keys"]);
+    const [check] = checks;
+    // Values reach the static script through its environment only, one line per host with the key each
+    // connection pins; it runs again when any of them changes.
+    expect(check.inputs.create).toBe(CHECK_HOST_KEY_SCRIPT);
+    const lines = hosts
+      .map(({ name }) => {
+        const conn = unwrap(run.byName(`${name}-files`).inputs.connection);
+        return `${name.replace(/^airgap-/, "")} ${conn.host} ${conn.port} ${conn.hostKey}\n`;
+      })
+      .join("");
+    expect(unwrap(check.inputs.environment).HOSTS).toBe(lines);
+    expect(unwrap(check.inputs.triggers)).toEqual([lines]);
+    for (const { name } of hosts) expect(run.byName(`${name}-files`).dependsOn).toContain("airgap-host-keys");
+  });
+
+  it("gates every node it drains, even when nothing the start step reads changed (a moved artifacts folder)", async () => {
+    // The same artifacts in another folder: the upgrade trigger (release and install) changes, the nodes' files do not.
+    const moved = await runProgram(
+      "airgap",
+      (c) =>
+        (c.install.artifactsDir = writeFakeArtifacts(
+          fs.mkdtempSync(path.join(os.tmpdir(), "airgap-moved-")),
+        )),
+    );
+    const triggers = (r: ProgramRun, name: string) => JSON.stringify(unwrap(r.byName(name).inputs.triggers));
+    const changed = (step: string) =>
+      hosts.filter(({ name }) => triggers(run, `${name}-${step}`) !== triggers(moved, `${name}-${step}`))
+        .length;
+    // Drained, so gated (the gate uncordons what the drain cordoned); nothing restarts.
+    expect({ drain: changed("drain"), start: changed("start"), gate: changed("gate") }).toEqual({
+      drain: hosts.length,
+      start: 0,
+      gate: hosts.length,
+    });
   });
 
   it("creates no cloud resource and reaches each host with its pinned key", () => {
@@ -114,7 +141,7 @@ describe("airgap stack", () => {
       expect(run.byName(`${name}-drain`).dependsOn).toContain(`${name}-fips-kernel`);
       expect(run.byName(`${name}-install`).dependsOn).toContain(`${name}-drain`);
       // The kernel check runs before anything of RKE2 reaches the host's binaries: only the files and hardening.
-      expect(kernel.dependsOn.some((d) => /-(install|start|ready|artifact-.*)$/.test(d))).toBe(false);
+      expect(kernel.dependsOn.some((d) => /-(install|start|artifact-.*)$/.test(d))).toBe(false);
       const module = run.byName(`${name}-fips-module`);
       expect(unwrap(module.inputs.create)).toContain("/var/lib/hardened-rke2/bin/35-fips-module.sh");
       expect(module.dependsOn).toEqual([`${name}-install`]);

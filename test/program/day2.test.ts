@@ -49,18 +49,19 @@ describe("the roll (prod stack, agentBatchSize 2)", () => {
       2,
     ).map((s) => s.map((n) => n.name));
     expect(stages).toEqual([...SERVERS.map((s) => [s]), AGENTS.slice(0, 2), AGENTS.slice(2)]);
-    // In the graph: every stage's drain and start wait for every node of the stage before it to be uncordoned ...
+    // In the graph: every stage's drain and start wait for every node of the stage before it to pass its gate (which
+    // uncordons it) ...
     for (let i = 1; i < stages.length; i++)
       for (const node of stages[i])
         for (const before of stages[i - 1])
           for (const step of ["drain", "install", "start", "gate"])
             expect(
-              `${node}-${step} after ${before}-uncordon: ${after(run, `${node}-${step}`, `${before}-uncordon`)}`,
-            ).toBe(`${node}-${step} after ${before}-uncordon: true`);
+              `${node}-${step} after ${before}-gate: ${after(run, `${node}-${step}`, `${before}-gate`)}`,
+            ).toBe(`${node}-${step} after ${before}-gate: true`);
     // ... and the nodes of one batch do not wait for each other.
-    expect(after(run, "prod-workers-1-drain", "prod-workers-0-uncordon")).toBe(false);
-    expect(after(run, "prod-workers-0-drain", "prod-workers-1-uncordon")).toBe(false);
-    // Within a node: drained before the install, gated after ready, uncordoned after the gate.
+    expect(after(run, "prod-workers-1-drain", "prod-workers-0-gate")).toBe(false);
+    expect(after(run, "prod-workers-0-drain", "prod-workers-1-gate")).toBe(false);
+    // Within a node: drained before the install, gated after the start (which waits for the node to join).
     for (const node of [...SERVERS, ...AGENTS]) {
       const role = node.includes("server") ? "server" : "agent";
       const steps = stepsOf(node, role);
@@ -82,12 +83,11 @@ describe("the roll (prod stack, agentBatchSize 2)", () => {
     const changed = (other: ProgramRun, step: string) =>
       [...SERVERS, ...AGENTS].filter((n) => trigger(run, `${n}-${step}`) !== trigger(other, `${n}-${step}`));
     const all = [...SERVERS, ...AGENTS];
-    for (const step of ["drain", "install", "start", "gate", "uncordon"])
-      expect(changed(upgraded, step)).toEqual(all);
+    for (const step of ["drain", "install", "start", "gate"]) expect(changed(upgraded, step)).toEqual(all);
     // The audit retention is read by the API server only: the servers restart (gated), nothing is drained.
     expect(changed(reconfigured, "start")).toEqual(SERVERS);
     expect(changed(reconfigured, "gate")).toEqual(SERVERS);
-    for (const step of ["drain", "install", "uncordon"]) expect(changed(reconfigured, step)).toEqual([]);
+    for (const step of ["drain", "install"]) expect(changed(reconfigured, step)).toEqual([]);
   });
 
   it("refuses nothing on a node before the release guard has accepted the version", () => {
@@ -116,7 +116,7 @@ describe("the kubeconfig and the audit sample (prod stack)", () => {
     const read = run.byName("prod-kubeconfig");
     // The start step's id is new with each run of the step (a replacement): the read's trigger follows it.
     expect(unwrap(read.inputs.triggers)).toEqual(["prod-server-0-start-id"]);
-    expect(read.dependsOn).toContain("prod-server-0-uncordon");
+    expect(read.dependsOn).toContain("prod-server-0-gate");
     expect(read.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
     expect(read.inputs.addPreviousOutputInEnv).toBe(false);
     expect(read.inputs.logging).toBe("none");

@@ -85,11 +85,11 @@ describe("dev stack", () => {
     );
   });
 
-  it("starts the agent only after the server is healthy and uncordoned, but prepares it in parallel", () => {
-    expect(run.byName("dev-workers-0-start").dependsOn).toContain("dev-server-0-uncordon");
-    expect(run.byName("dev-workers-0-drain").dependsOn).toContain("dev-server-0-uncordon");
+  it("starts the agent only after the server passed its gate (healthy, uncordoned), but prepares it in parallel", () => {
+    expect(run.byName("dev-workers-0-start").dependsOn).toContain("dev-server-0-gate");
+    expect(run.byName("dev-workers-0-drain").dependsOn).toContain("dev-server-0-gate");
     // Its files, kernel parameters and artifacts do not wait.
-    expect(run.byName("dev-workers-0-sysctl").dependsOn).not.toContain("dev-server-0-uncordon");
+    expect(run.byName("dev-workers-0-sysctl").dependsOn).not.toContain("dev-server-0-gate");
   });
 
   it("makes every AWS resource and lookup through one provider for nodes.region", () => {

@@ -65,9 +65,9 @@ describe("edge stack (K3s)", () => {
   });
 
   it("joins the servers one at a time: each server starts after the previous one is ready and passed its gate", () => {
-    expect(run.byName("edge-edge-cp-2-start").dependsOn).toContain("edge-edge-cp-1-uncordon");
-    expect(run.byName("edge-edge-cp-3-start").dependsOn).toContain("edge-edge-cp-2-uncordon");
-    expect(run.byName("edge-edge-cp-1-uncordon").dependsOn).toEqual(["edge-edge-cp-1-gate"]);
+    expect(run.byName("edge-edge-cp-2-start").dependsOn).toContain("edge-edge-cp-1-gate");
+    expect(run.byName("edge-edge-cp-3-start").dependsOn).toContain("edge-edge-cp-2-gate");
+    expect(run.byName("edge-edge-cp-1-gate").dependsOn).toContain("edge-edge-cp-1-start");
   });
 
   it("passes every policy of the pack", async () => {

@@ -18,7 +18,7 @@ describe("in-cluster hardening (dev stack)", () => {
     // The address the operator's machine reaches: dev's server has a public address (the instance's publicIp).
     const server = run.byName("dev-nodes-server-0").outputs as { publicIp: string };
     expect(unwrap(provider.inputs.kubeconfig)).toContain(`server: https://${server.publicIp}:6443\n`);
-    expect(provider.dependsOn).toEqual(expect.arrayContaining(["dev-server-0-ready", "dev-workers-0-ready"]));
+    expect(provider.dependsOn).toEqual(expect.arrayContaining(["dev-server-0-start", "dev-workers-0-start"]));
   });
 
   it("applies exactly the rendered objects, cluster-owned ServiceAccounts as patches", () => {
@@ -62,7 +62,7 @@ describe("in-cluster hardening (dev stack)", () => {
 
   it("orders objects after readiness, namespaced ones after their namespace, the binding after its policy", () => {
     for (const r of k8sTypes(run))
-      expect(`${r.name}: ${r.dependsOn.includes("dev-server-0-ready")}`).toBe(`${r.name}: true`);
+      expect(`${r.name}: ${r.dependsOn.includes("dev-server-0-start")}`).toBe(`${r.name}: true`);
     expect(run.byName("dev-hardening-networkpolicy-demo-hardened-rke2-default-deny").dependsOn).toContain(
       "dev-hardening-namespace-demo",
     );

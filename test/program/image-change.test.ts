@@ -22,10 +22,10 @@ const instance = (r: ProgramRun, node: string) => r.byName(`prod-nodes-${node}`)
 /** What EC2 answers for the cluster's instances: each machine of a run, with the image it was made from. */
 const machinesOf = (r: ProgramRun) =>
   NODES.map((n) => ({ id: instance(r, n).id as string, image: instance(r, n).inputs.ami as string }));
-/** The roll steps a node's machine waits for (a previous stage's uncordon, its own leave). */
+/** The roll steps a node's machine waits for (a previous stage's gate, its own leave). */
 const rollDeps = (r: ProgramRun, node: string) =>
   instance(r, node)
-    .dependsOn.filter((d) => /-(drain|gate|uncordon|leave|start|ready)$/.test(d))
+    .dependsOn.filter((d) => /-(drain|gate|leave|start)$/.test(d))
     .sort();
 
 let first: ProgramRun;
@@ -77,7 +77,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
         stage.map((n) => [
           n,
           [
-            ...(k === 0 ? [] : stages[k - 1].map((p) => `prod-${p}-uncordon`)),
+            ...(k === 0 ? [] : stages[k - 1].map((p) => `prod-${p}-gate`)),
             // An agent leaves through the first server before its machine goes; a server leaves from its own.
             ...(n.startsWith("workers") ? [`prod-${n}-leave`] : []),
           ].sort(),
@@ -117,9 +117,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
 
   it("has each agent leave through the first server after the stage before it, again for each new image", () => {
     const leave = changed.byName("prod-workers-2-leave");
-    expect(leave.dependsOn).toEqual(
-      expect.arrayContaining(["prod-workers-0-uncordon", "prod-workers-1-uncordon"]),
-    );
+    expect(leave.dependsOn).toEqual(expect.arrayContaining(["prod-workers-0-gate", "prod-workers-1-gate"]));
     expect(unwrap(leave.inputs.connection).host).toBe(instance(changed, "server-0").outputs?.privateIp);
     expect(unwrap(first.byName("prod-workers-2-leave").inputs.triggers)).toEqual([OLD]);
     expect(unwrap(leave.inputs.triggers)).toEqual([NEW]);
@@ -165,7 +163,7 @@ describe("an image change on AWS (prod stack, agentBatchSize 2)", () => {
       r.name === name ? { ...r, dependsOn: r.dependsOn.filter((d) => d !== dep) } : r;
     const weakened = changed.resources.map((r) =>
       drop(
-        drop(r, "prod-nodes-server-1", "prod-server-0-uncordon"),
+        drop(r, "prod-nodes-server-1", "prod-server-0-gate"),
         "prod-nodes-workers-2",
         "prod-workers-2-leave",
       ),

@@ -22,13 +22,13 @@ describe("prod stack", () => {
   });
 
   it("joins and rolls servers one at a time, then the agents one at a time (agentBatchSize 1)", () => {
-    // Each stage's drain and start wait for the stage before it to be healthy and uncordoned (test/program/roll.test.ts
+    // Each stage's drain and start wait for the stage before it to pass its gate (test/program/roll.test.ts
     // shows the whole order and batches).
-    expect(run.byName("prod-server-0-drain").dependsOn.filter((d) => d.endsWith("-uncordon"))).toEqual([]);
+    expect(run.byName("prod-server-0-drain").dependsOn.filter((d) => d.endsWith("-gate"))).toEqual([]);
     const order = [...servers, ...agents];
     for (let i = 1; i < order.length; i++)
       for (const step of ["drain", "start"])
-        expect(run.byName(`${order[i]}-${step}`).dependsOn).toContain(`${order[i - 1]}-uncordon`);
+        expect(run.byName(`${order[i]}-${step}`).dependsOn).toContain(`${order[i - 1]}-gate`);
   });
 
   it("registers through an internal NLB (6443, 9345) and gives the operator an internet-facing one (6443 only)", () => {
@@ -89,7 +89,7 @@ describe("prod stack", () => {
     for (const c of remote) {
       const conn = unwrap(c.inputs.connection);
       // An agent's roll steps run on the first server (it holds the admin kubeconfig).
-      const onFirst = /^prod-workers-\d+-(drain|gate|uncordon|leave)$/.test(c.name);
+      const onFirst = /^prod-workers-\d+-(drain|gate|leave)$/.test(c.name);
       const node = onFirst
         ? "prod-server-0"
         : ([...privateIps.keys()].find((n) => c.name.startsWith(`${n}-`)) ?? "prod-server-0");

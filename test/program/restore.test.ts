@@ -31,7 +31,7 @@ describe("a restore (prod stack)", () => {
   it("stops every server after every node's bootstrap, resets the first, then rejoins the others one at a time", () => {
     for (const s of SERVERS) {
       for (const n of [...SERVERS, ...AGENTS])
-        expect(`${s} after ${n}: ${after(run, `prod-restore-stop-${s}`, `prod-${n}-uncordon`)}`).toBe(
+        expect(`${s} after ${n}: ${after(run, `prod-restore-stop-${s}`, `prod-${n}-gate`)}`).toBe(
           `${s} after ${n}: true`,
         );
       expect(after(run, "prod-restore-reset-server-0", `prod-restore-stop-${s}`)).toBe(true);

@@ -4,6 +4,8 @@
 #   /var/lib/kubectl-standin/nodes   lines "<name> <role> <Ready status> <kubeletVersion>"
 #   /var/lib/kubectl-standin/blocked lines "<namespace>/<pod>": pods whose eviction a PodDisruptionBudget refuses
 #   /var/lib/kubectl-standin/readyz  what /readyz and /readyz/etcd answer (default "ok")
+#   /var/lib/kubectl-standin/cordoned  names of the nodes that are unschedulable (cordon adds, uncordon removes)
+#   /var/lib/kubectl-standin/annotated lines "<name> <key>=<value>": the nodes' annotations (annotate sets, `key-` removes)
 # `drain` prints what the real one prints when a budget refuses an eviction until its timeout (pkg/drain/drain.go:
 # 'error when evicting pods/"%s" -n "%s" (will retry after 5s): %v'). Every call is logged to
 # /var/log/kubectl-standin.log.
@@ -21,7 +23,27 @@ case "$1 $2" in
     case "${5:-}" in
       *Ready*) printf '%s' "$(field "$node" 3)" ;;
       *kubeletVersion*) printf '%s' "$(field "$node" 4)" ;;
+      *unschedulable*) if grep -qx "$node" "$state/cordoned" 2>/dev/null; then printf true; fi ;;
+      *annotations.*)
+        key="${5#*annotations.}"
+        key="${key%\}}"
+        if [ -f "$state/annotated" ]; then
+          awk -v n="$node" -v k="$key" '$1 == n && index($2, k "=") == 1 { printf "%s", substr($2, length(k) + 2) }' \
+            "$state/annotated"
+        fi
+        ;;
     esac
+    ;;
+  "annotate --overwrite" | "annotate node")
+    args=("$@")
+    node="${args[${#args[@]} - 2]}" kv="${args[${#args[@]} - 1]}"
+    key="${kv%%=*}"
+    key="${key%-}"
+    touch "$state/annotated"
+    awk -v n="$node" -v k="$key" '!($1 == n && index($2, k "=") == 1)' "$state/annotated" >"$state/annotated.new"
+    if [ "${kv%-}" = "$kv" ]; then echo "$node $kv" >>"$state/annotated.new"; fi
+    mv "$state/annotated.new" "$state/annotated"
+    echo "node/$node annotated"
     ;;
   "get nodes")
     awk '$2 == "server" { print $1 "=" $4 }' "$state/nodes"
@@ -30,6 +52,10 @@ case "$1 $2" in
     cat "$state/readyz" 2>/dev/null || printf ok
     ;;
   "cordon "* | "uncordon "*)
+    touch "$state/cordoned"
+    grep -vx "$2" "$state/cordoned" >"$state/cordoned.new" || true # grep exits 1 when it keeps no line
+    if [ "$1" = cordon ]; then echo "$2" >>"$state/cordoned.new"; fi
+    mv "$state/cordoned.new" "$state/cordoned"
     echo "node/$2 ${1}ed"
     ;;
   "drain "*)

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The roll's steps around a node's upgrade or restart, run as root on a server (the node itself when it is a server,
 # the first server for an agent: only servers hold the admin kubeconfig, and a kubelet's own credentials may neither
-# cordon its Node nor evict pods). Usage: roll.sh drain|gate|uncordon NODE ROLE VERSION TIMEOUT_SECONDS DISTRIBUTION
+# cordon its Node nor evict pods). Usage: roll.sh drain|gate|leave NODE ROLE VERSION TIMEOUT_SECONDS DISTRIBUTION
 # DISTRIBUTION (rke2, k3s) picks the admin kubeconfig, kubectl and etcd annotation of that distribution.
 #   drain     cordon the node and evict its pods through the Eviction API, which honours PodDisruptionBudgets
 #             (`kubectl drain`, kubernetes.io/docs/tasks/administer-cluster/safely-drain-node); an agent is refused
 #             while a server still runs another version (the kubelet may not be newer than the API server:
-#             kubernetes.io/releases/version-skew-policy).
+#             kubernetes.io/releases/version-skew-policy). A node this cordons is marked with the annotation
+#             hardened-rke2/drained first; a node an operator had cordoned already is left unmarked.
 #   gate      wait until the node is Ready at VERSION; for a server also until its API server is ready, which
-#             includes its etcd member's health (/readyz/etcd).
-#   uncordon  make the node schedulable again.
+#             includes its etcd member's health (/readyz/etcd). Then, only if the roll's drain cordoned it (the
+#             annotation), make it schedulable again and remove the mark. A restart the stack made without a drain (a
+#             config change) runs the gate too, and never uncordons a node an operator cordoned by hand.
 #   leave     before the node's machine is replaced (an image change): drain it as above, then delete its Node. For a
 #             server that still has peers, its etcd member is removed first through RKE2's etcd member management
 #             controller (annotation etcd.rke2.cattle.io/remove=true, etcd.k3s.cattle.io/remove on K3s; the
@@ -17,7 +19,7 @@
 #             k3s-io/k3s#4001), then its Node is deleted on a peer: the removed member's own etcd stops ("K3s on the removed node will exit", k3s-io/k3s#13498),
 #             and a Node deleted with its member still in etcd would leave a dead member behind. The successor
 #             registers under the same name, which RKE2 refuses while the old Node holds it.
-# A node not registered yet (its first `pulumi up`) has nothing to drain, uncordon or leave.
+# A node not registered yet (its first `pulumi up`) has nothing to drain or leave, and is schedulable once Ready.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 action="$1" node="$2" role="$3" version="$4" timeout="$5" distribution="${6:-rke2}"
@@ -52,7 +54,32 @@ registered() {
   [ -x "${kubectl[0]}" ] && [ -s "$KUBECONFIG" ] && "${kubectl[@]}" get node "$node" >/dev/null 2>&1
 }
 
+# The mark a drain leaves on a node it cordoned (the same key in marked's jsonpath); the gate uncordons only a node
+# that carries it.
+mark=hardened-rke2/drained
+
+marked() {
+  [ "$("${kubectl[@]}" get node "$node" -o jsonpath='{.metadata.annotations.hardened-rke2/drained}')" = true ]
+}
+
+# Uncordons the node only if the roll's drain cordoned it: uncordon first, then remove the mark, so a failure
+# between the two leaves the mark for the next gate to finish. Prints what it did.
+release_node() {
+  if marked; then
+    "${kubectl[@]}" uncordon "$node" >/dev/null
+    "${kubectl[@]}" annotate node "$node" "$mark-" >/dev/null
+    echo "the node was made schedulable again"
+  else
+    echo "the node was cordoned before the drain and stays cordoned"
+  fi
+}
+
 drain_node() {
+  # Marked before the cordon, so no failure can leave a node cordoned by the roll without the mark. A node already
+  # cordoned and not marked was cordoned by someone else: it is drained, and stays cordoned after the roll.
+  if [ "$("${kubectl[@]}" get node "$node" -o jsonpath='{.spec.unschedulable}')" != true ] || marked; then
+    "${kubectl[@]}" annotate --overwrite node "$node" "$mark=true" >/dev/null
+  fi
   "${kubectl[@]}" cordon "$node"
   log="$(mktemp)"
   trap 'rm -f "$log"' EXIT
@@ -62,11 +89,11 @@ drain_node() {
     # and each pod it cannot evict at all (no controller, local storage) in its first error.
     blocking="$(sed -n 's/.*evicting pods\/"\([^"]*\)" -n "\([^"]*\)".*/\2\/\1/p' "$log" | sort -u |
       awk 'NR > 1 { printf ", " } { printf "%s", $0 }')"
-    "${kubectl[@]}" uncordon "$node" >/dev/null || true
+    released="$(release_node)" || released="making it schedulable again failed too: run 'kubectl uncordon $node'"
     if [ -n "$blocking" ]; then
-      stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); the node was made schedulable again"
+      stopped "draining it did not finish within ${timeout}s: pod(s) $blocking could not be evicted (a PodDisruptionBudget allows no disruption now); $released"
     fi
-    stopped "draining it failed: $(grep -m1 -i error "$log" || tail -n1 "$log"); the node was made schedulable again"
+    stopped "draining it failed: $(grep -m1 -i error "$log" || tail -n1 "$log"); $released"
   fi
 }
 
@@ -104,6 +131,10 @@ case "$action" in
         health=""
         if [ "$role" = server ]; then health=" (API server ready, etcd member healthy)"; fi
         echo "hardened-rke2: $node is Ready at $version$health"
+        if marked; then
+          release_node >/dev/null
+          echo "hardened-rke2: uncordoned $node (the roll's drain had cordoned it)"
+        fi
         exit 0
       fi
       if [ "$(date +%s)" -ge "$deadline" ]; then
@@ -111,13 +142,6 @@ case "$action" in
       fi
       sleep "$poll"
     done
-    ;;
-  uncordon)
-    if ! registered; then
-      echo "hardened-rke2: $node is not a node of the cluster yet; nothing to uncordon"
-      exit 0
-    fi
-    "${kubectl[@]}" uncordon "$node"
     ;;
   leave)
     if ! registered; then
@@ -155,7 +179,7 @@ case "$action" in
     echo "hardened-rke2: $node deleted from the cluster; its machine can go"
     ;;
   *)
-    echo "hardened-rke2: unknown roll action '$action'; allowed: drain, gate, uncordon, leave" >&2
+    echo "hardened-rke2: unknown roll action '$action'; allowed: drain, gate, leave" >&2
     exit 1
     ;;
 esac
