@@ -166,9 +166,17 @@ describe("the rendered K3s hardening on a real kube-apiserver", () => {
     expect(stored.includes(plain)).toBe(false);
   });
 
-  it("passes the operator-side host checks, reading the flags from K3s's log as its self-assessment does", () => {
+  it("passes the operator-side host checks, reading the flags from K3s's log as its self-assessment does", async () => {
     const results = hostChecks(spec, gatherFacts(cp.root, "/proc", cp.root, journal()));
-    process.stdout.write(`${formatResults(results)}\n${summarize(spec.benchmark, results)}\n`);
+    // The count line over both parts, as a K3s stack's verification would print it with these host checks added: it
+    // names the automated controls nothing here checks (the node's `cis` step does not run on K3s).
+    const inCluster = verifyControls(inClusterExpectations(spec), {
+      ...(await fetchAnswers(client(), "")),
+      auditLogLine: lastAuditLine(),
+    });
+    process.stdout.write(
+      `${formatResults(results)}\n${summarize(spec.benchmark, [...inCluster, ...results])}\n`,
+    );
     expect(results.filter((r) => !r.pass).map((r) => `${r.id} ${r.detail}`)).toEqual([]);
     expect(results.map((r) => r.id)).toEqual([
       "1.2.16",
@@ -243,10 +251,10 @@ describe("the rendered K3s hardening on a real kube-apiserver", () => {
     expect(fromLog).toEqual([
       "1.2.17 --audit-log-maxage is 30 or more: kube-apiserver runs without the flag",
     ]);
-    // The running process agrees with the log.
-    expect(
-      failed(gatherFacts(cp.root, "/proc", cp.root, undefined)).filter((l) => !l.startsWith("1.1.x")),
-    ).toEqual(fromLog);
+    // The restarted API server runs the command line the log gives.
+    expect(processArgs("kube-apiserver", "/proc", cp.root)).toEqual(
+      k3sComponentArgs(journal(), "kube-apiserver"),
+    );
   });
 });
 

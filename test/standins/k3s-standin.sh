@@ -351,9 +351,9 @@ if [ -x "$tools/kube-scheduler" ]; then
   supervise kube-scheduler "$tools/kube-scheduler" "${scheduler_args[@]}"
 fi
 
-# The admin kubeconfig K3s writes to /etc/rancher/k3s/k3s.yaml (the data embedded; write-kubeconfig-mode, 0600 by
-# default since the hardening guide's releases), for https://127.0.0.1:6443; here the API server listens on the
-# host's address only, so that is the address written.
+# The admin kubeconfig K3s writes to /etc/rancher/k3s/k3s.yaml (the data embedded; mode from write-kubeconfig-mode,
+# 0600 when unset: docs.k3s.io cli/server), for https://127.0.0.1:6443; here the API server listens on the host's
+# address only, so that is the address written.
 mode="$(value write-kubeconfig-mode)"
 (
   umask 077
