@@ -25,6 +25,7 @@ import { renderClusterObjects } from "../../components/render/kube";
 import {
   CONTROL_PLANE,
   e2eClusterConfig,
+  k3sControlPlane,
   inClusterExpectations,
   placeTools,
   startFirstServer,
@@ -272,7 +273,7 @@ describe("what the K3s stand-in refuses", () => {
       const inputs = { secret: () => "e2e-k3s-token-not-a-secret", file: () => "", secretFile: () => "" };
       const [node] = renderBundle(refused, inputs).nodes;
       const root = makeRoot();
-      placeTools(root, CONTROL_PLANE);
+      placeTools(root, k3sControlPlane());
       fs.writeFileSync(path.join(root, "etc/standin-host-address"), "127.0.1.62\n");
       const steps = bootstrap(root, node, release, ["sysctl"], K3S_ARTIFACTS);
       expect(steps.map((s) => `${s.step}:${s.status}`)).toEqual(["files:0", "install:0", "start:1"]);

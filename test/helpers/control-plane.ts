@@ -36,6 +36,11 @@ export const TOOLCHAIN_BIN = path.join(
 );
 
 export const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+/** What the K3s stand-in needs: the K3s e2e checks no scheduler flag, so kube-scheduler (e2e/toolchain/build.sh
+ * kube-tools) is placed, and started, only when it was built. */
+export function k3sControlPlane(): string[] {
+  return CONTROL_PLANE.filter((b) => b !== "kube-scheduler" || fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+}
 /** Put on every test host: the RKE2 stand-in places kubectl where RKE2 does and starts its kubelet stand-in there. */
 export const HOST_TOOLS = ["kubectl"];
 export const BUILD_HINT = "run `bash e2e/toolchain/build.sh etcd kube kube-tools`";
@@ -169,7 +174,7 @@ export const firstServerConfig = (address: string, extra: Record<string, unknown
 export async function startFirstServer(config: Record<string, unknown>): Promise<ControlPlane> {
   const distribution = (config.distribution ?? "rke2") as Distribution;
   // The K3s stand-in runs no kubelet, so it needs no kubectl on the host.
-  const tools = distribution === "k3s" ? CONTROL_PLANE : [...CONTROL_PLANE, ...HOST_TOOLS];
+  const tools = distribution === "k3s" ? k3sControlPlane() : [...CONTROL_PLANE, ...HOST_TOOLS];
   for (const b of tools) {
     if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b))) throw new Error(`${b} is not built: ${BUILD_HINT}`);
   }
