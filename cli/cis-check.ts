@@ -1,10 +1,14 @@
-// `npm run cis-check -- --stack <env> [--root <dir>]`, run on a server node: reads the command lines of the running
-// kube-apiserver and kube-controller-manager from /proc and the modes of this product's files, and prints a PASS/FAIL
-// line per CIS control (the node-side checks kube-bench's RKE2 benchmark makes). Exit 1 when a control fails.
+// `npm run cis-check -- --stack <env> [--root <dir>] [--journal <file>]`, run on a server node: reads the command
+// lines of the running kube-apiserver and kube-controller-manager from /proc (RKE2) or from the lines K3s logs as it
+// starts them (K3s: its components run inside the k3s process; `journalctl -m -u k3s` unless --journal names a saved
+// copy), and the modes of this product's files, and prints a PASS/FAIL line per CIS control (the node-side checks
+// kube-bench's RKE2 benchmark and K3s's self-assessment make). Exit 1 when a control fails.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatResults } from "../components/hardening/verify";
-import { flagValue, hostChecks, ROOT_ONLY_FILES, type HostFacts } from "../components/hardening/host-checks";
+import { flagValue, hostChecks, k3sComponentArgs, type HostFacts } from "../components/hardening/host-checks";
+import { rootOnlyFiles } from "../components/render/cis-checks";
 import { loadStackFileSpec, stackFilePath } from "../stacks/config";
 
 /** Command lines of running processes whose executable is named `name`, read from /proc; with `processRoot` other
@@ -27,16 +31,19 @@ export function processArgs(name: string, proc = "/proc", processRoot = "/"): st
   return undefined;
 }
 
-/** The facts of one node: files under `root` (where the node's file system is mounted), processes from `proc`. */
-export function gatherFacts(root: string, proc = "/proc", processRoot = "/"): HostFacts {
+/** The facts of one node: files under `root` (where the node's file system is mounted), processes from `proc`; with
+ * `k3sLog` (a K3s node's `journalctl -u k3s` text), K3s's files and the command lines its log gives. */
+export function gatherFacts(root: string, proc = "/proc", processRoot = "/", k3sLog?: string): HostFacts {
   const files: HostFacts["files"] = {};
-  for (const f of ROOT_ONLY_FILES) {
+  for (const f of rootOnlyFiles(k3sLog === undefined ? "rke2" : "k3s")) {
     const abs = path.join(root, f);
     files[f] = fs.existsSync(abs)
       ? (({ mode, uid, gid }) => ({ mode, uid, gid }))(fs.statSync(abs))
       : undefined;
   }
-  const api = processArgs("kube-apiserver", proc, processRoot);
+  const argsOf = (name: string) =>
+    k3sLog === undefined ? processArgs(name, proc, processRoot) : k3sComponentArgs(k3sLog, name);
+  const api = argsOf("kube-apiserver");
   const encryption = flagValue(api, "encryption-provider-config");
   let encryptionConfig: string | undefined;
   try {
@@ -47,11 +54,22 @@ export function gatherFacts(root: string, proc = "/proc", processRoot = "/"): Ho
   return {
     processes: {
       "kube-apiserver": api,
-      "kube-controller-manager": processArgs("kube-controller-manager", proc, processRoot),
+      "kube-controller-manager": argsOf("kube-controller-manager"),
     },
     files,
     encryptionConfig,
   };
+}
+
+/** K3s's log: a saved copy, or `journalctl -m -u k3s` on the node (the self-assessment's audits read it the same way). */
+function readK3sLog(saved: string | undefined): string {
+  if (saved !== undefined) return fs.readFileSync(saved, "utf8");
+  const r = spawnSync("journalctl", ["-m", "-u", "k3s", "--no-pager", "-o", "cat"], { encoding: "utf8" });
+  if (r.status !== 0)
+    throw new Error(
+      `journalctl -m -u k3s failed (${r.error?.message ?? r.stderr.trim()}); pass --journal <file>, a saved copy of it`,
+    );
+  return r.stdout;
 }
 
 export function main(argv: string[]): number {
@@ -62,12 +80,21 @@ export function main(argv: string[]): number {
   const stack = arg("--stack");
   if (stack === undefined) {
     process.stderr.write(
-      "usage: npm run cis-check -- --stack <env> [--root <dir>] [--artifacts-dir <dir>]\n",
+      "usage: npm run cis-check -- --stack <env> [--root <dir>] [--artifacts-dir <dir>] [--journal <file>]\n",
     );
     return 2;
   }
   const spec = loadStackFileSpec(stackFilePath(stack), { artifactsDir: arg("--artifacts-dir") });
-  const results = hostChecks(spec, gatherFacts(arg("--root") ?? "/"));
+  let k3sLog: string | undefined;
+  if (spec.distribution === "k3s") {
+    try {
+      k3sLog = readK3sLog(arg("--journal"));
+    } catch (err) {
+      process.stderr.write(`cis-check: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
+  const results = hostChecks(spec, gatherFacts(arg("--root") ?? "/", "/proc", "/", k3sLog));
   process.stdout.write(`${formatResults(results)}\n`);
   return results.every((r) => r.pass) ? 0 : 1;
 }

@@ -129,9 +129,6 @@ export function readKubeconfig(d: Distribution): string {
   return asRoot(`cat ${pathsFor(d).kubeconfig}`);
 }
 
-/** RKE2's. */
-export const READ_KUBECONFIG = readKubeconfig("rke2");
-
 /** Points RKE2's admin kubeconfig (written for https://127.0.0.1:6443) at the registration address. */
 export function rewriteKubeconfig(kubeconfig: string, registration: string): string {
   const doc = parse(kubeconfig) as {

@@ -1,8 +1,10 @@
 // Operator-side CIS checks on a server node, the way kube-bench's RKE2 benchmark makes them: flags of the running
 // control-plane processes (from their command lines) and modes and owners of the files on disk. Pure: the facts are
-// gathered by cli/cis-check.ts on the node, or by a test from its own processes.
+// gathered by cli/cis-check.ts on the node, or by a test from its own processes. On K3s the components run inside the
+// one k3s process, so their command lines come from the lines K3s logs as it starts them (k3sComponentArgs), which is
+// where K3s's CIS self-assessment audits read them too.
 import { parse } from "yaml";
-import { ROOT_ONLY_FILES } from "../render/cis-checks";
+import { rootOnlyFiles } from "../render/cis-checks";
 import { cisId, cisMinimum, type ControlKey } from "../spec/cis-catalogue";
 import type { ClusterSpec } from "../spec/types";
 import type { ControlResult } from "./verify";
@@ -36,7 +38,24 @@ function secretsWriteProvider(config: string | undefined): string | undefined {
   }
 }
 
-export { ROOT_ONLY_FILES } from "../render/cis-checks";
+/**
+ * The command line of an embedded K3s component, from K3s's log (`journalctl -u k3s`): K3s logs
+ * `Running kube-apiserver <flags>` each time it starts one (k3s pkg/daemons/control/server.go, logrus.Infof with
+ * config.ArgString: the flags joined by spaces), and its CIS self-assessment audits read the last such line
+ * (docs.k3s.io security/self-assessment-1.12: `journalctl -m -u k3s | grep 'Running kube-apiserver' | tail -n1`).
+ * Undefined when the log has no such line (the component has not been started).
+ */
+export function k3sComponentArgs(log: string, component: string): string[] | undefined {
+  const marker = `Running ${component} `;
+  const line = log
+    .split("\n")
+    .filter((l) => l.includes(marker))
+    .pop();
+  if (line === undefined) return undefined;
+  // logrus quotes the message (msg="..."); with `journalctl -o cat` or a plain formatter it may stand alone.
+  const text = line.slice(line.indexOf(marker) + marker.length).replace(/"\s*$/, "");
+  return text.split(" ").filter((a) => a !== "");
+}
 
 /** The value of `--flag=value` in a process's arguments. */
 export function flagValue(args: string[] | undefined, flag: string): string | undefined {
@@ -136,7 +155,7 @@ export function hostChecks(spec: ClusterSpec, facts: HostFacts): ControlResult[]
     "kube-controller-manager",
   );
 
-  for (const file of ROOT_ONLY_FILES) {
+  for (const file of rootOnlyFiles(spec.distribution)) {
     const f = facts.files[file];
     const ok = f !== undefined && (f.mode & 0o077) === 0 && f.uid === 0 && f.gid === 0;
     results.push({

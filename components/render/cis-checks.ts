@@ -21,9 +21,6 @@ export function rootOnlyFiles(d: Distribution): readonly string[] {
   return [p.config, p.token, p.auditPolicy, p.podSecurity];
 }
 
-/** RKE2's, for the host checks (which run on RKE2 nodes only for now: DISTRIBUTION.k3s.hostChecks). */
-export const ROOT_ONLY_FILES: readonly string[] = rootOnlyFiles("rke2");
-
 /** One table line: ID, kind, then the audit's fields (tabs never occur in them). */
 function line(id: string, a: Audit): string {
   const fields = ((): string[] => {

@@ -2,20 +2,31 @@
 // scripts harden and install the host (a throw-away root, helpers/standin-root.ts), and the RKE2 stand-in starts
 // etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (e2e/toolchain/build.sh etcd
 // kube kube-tools) with RKE2's flags and files and those the rendered config.yaml gives, bound to the host's own
-// address on loopback (127.0.1.N), and its kubelet stand-in registers the node. The
+// address on loopback (127.0.1.N), and its kubelet stand-in registers the node. With `distribution: k3s` the K3s
+// stand-in starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler with K3s's flags and those of
+// the rendered /etc/rancher/k3s/config.yaml (no kubelet: it registers no Node). The
 // kubeconfig is read back with the product's own command and rewritten to the registration address, as `pulumi up`
 // does; its CA is verified on every request.
 import * as fs from "node:fs";
 import { expectationsOf } from "../../components/hardening/verify";
 import * as os from "node:os";
 import * as path from "node:path";
-import { READ_KUBECONFIG, rewriteKubeconfig } from "../../components/bootstrap/remote";
+import { readKubeconfig, rewriteKubeconfig } from "../../components/bootstrap/remote";
 import { clientFor } from "../../components/hardening/api";
 import { renderBundle } from "../../components/render/bundle";
 import type { RenderInputs } from "../../components/render/inputs";
+import { DISTRIBUTION, pathsOf, type Distribution } from "../../components/spec/distribution";
 import { offlineFacts, registrationAddress } from "../../components/spec/plan";
 import type { ClusterSpec } from "../../components/spec/types";
-import { bootstrap, inRoot, makeRoot, stopRootProcesses, writeStandinRelease } from "./standin-root";
+import {
+  bootstrap,
+  inRoot,
+  K3S_ARTIFACTS,
+  makeRoot,
+  stopRootProcesses,
+  writeK3sStandinRelease,
+  writeStandinRelease,
+} from "./standin-root";
 import { REPO, spec as specOf } from "./spec";
 
 export const TOOLCHAIN_BIN = path.join(
@@ -25,6 +36,11 @@ export const TOOLCHAIN_BIN = path.join(
 );
 
 export const CONTROL_PLANE = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+/** What the K3s stand-in needs: the K3s e2e checks no scheduler flag, so kube-scheduler (e2e/toolchain/build.sh
+ * kube-tools) is placed, and started, only when it was built. */
+export function k3sControlPlane(): string[] {
+  return CONTROL_PLANE.filter((b) => b !== "kube-scheduler" || fs.existsSync(path.join(TOOLCHAIN_BIN, b)));
+}
 /** Put on every test host: the RKE2 stand-in places kubectl where RKE2 does and starts its kubelet stand-in there. */
 export const HOST_TOOLS = ["kubectl"];
 export const BUILD_HINT = "run `bash e2e/toolchain/build.sh etcd kube kube-tools`";
@@ -156,10 +172,17 @@ export const firstServerConfig = (address: string, extra: Record<string, unknown
  * by the air-gapped stand-in release.
  */
 export async function startFirstServer(config: Record<string, unknown>): Promise<ControlPlane> {
-  for (const b of [...CONTROL_PLANE, ...HOST_TOOLS]) {
+  const distribution = (config.distribution ?? "rke2") as Distribution;
+  // The K3s stand-in runs no kubelet, so it needs no kubectl on the host.
+  const tools = distribution === "k3s" ? k3sControlPlane() : [...CONTROL_PLANE, ...HOST_TOOLS];
+  for (const b of tools) {
     if (!fs.existsSync(path.join(TOOLCHAIN_BIN, b))) throw new Error(`${b} is not built: ${BUILD_HINT}`);
   }
-  const release = writeStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "e2e-release-")));
+  const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-release-"));
+  const [release, artifacts] =
+    distribution === "k3s"
+      ? [writeK3sStandinRelease(releaseDir), K3S_ARTIFACTS]
+      : [writeStandinRelease(releaseDir), undefined];
   const spec = specOf(
     { ...config, install: { mode: "airgap", artifactsDir: release } },
     { configKeys: new Map(), baseDir: REPO, requireSecrets: false },
@@ -175,18 +198,18 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
   const root = makeRoot();
   const stop = () => stopRootProcesses(root);
   try {
-    // The real control-plane binaries, where the RKE2 stand-in looks for them, and the host's own address.
-    placeTools(root, [...CONTROL_PLANE, ...HOST_TOOLS]);
+    // The real control-plane binaries, where the stand-in looks for them, and the host's own address.
+    placeTools(root, tools);
     fs.writeFileSync(path.join(root, "etc/standin-host-address"), `${facts[0].privateAddress}\n`);
 
     const bootstrapOn = (host: string, b: typeof node) => {
-      const steps = bootstrap(host, b, release);
+      const steps = bootstrap(host, b, release, [], artifacts);
       if (steps.some((s) => s.status !== 0))
         throw new Error(`bootstrap of ${b.node.name} failed: ${JSON.stringify(steps, null, 2)}`);
     };
     bootstrapOn(root, node);
 
-    const read = inRoot(root, ["/usr/bin/bash", "-c", READ_KUBECONFIG]);
+    const read = inRoot(root, ["/usr/bin/bash", "-c", readKubeconfig(spec.distribution)]);
     if (read.status !== 0) throw new Error(`reading the kubeconfig failed: ${read.stderr}`);
     const kubeconfig = rewriteKubeconfig(read.stdout, registrationAddress(spec, facts));
     const client = () => clientFor(kubeconfig);
@@ -205,7 +228,11 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
     const api = controlPlaneApi(client);
     // STAND-IN for what RKE2 applies itself at start under the CIS profile (FACTS.md, rke2 pkg/rke2/np.go): its
     // default-network-policy in kube-system, kube-public and default, which the product's objects must leave alone.
-    for (const namespace of ["kube-system", "kube-public", "default"]) {
+    // K3s has no profile and applies none (docs.k3s.io security/hardening-guide, "NetworkPolicies").
+    const profilePolicies = DISTRIBUTION[spec.distribution].hasProfile
+      ? ["kube-system", "kube-public", "default"]
+      : [];
+    for (const namespace of profilePolicies) {
       await api.apply({
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -222,7 +249,7 @@ export async function startFirstServer(config: Record<string, unknown>): Promise
     }
     fs.rmSync(release, { recursive: true, force: true }); // placed on the hosts; the steps re-run later need no copy
     const auditPath = /audit-log-path=(\S+)/.exec(
-      fs.readFileSync(path.join(root, "etc/rancher/rke2/config.yaml"), "utf8"),
+      fs.readFileSync(path.join(root, pathsOf(spec.distribution).config), "utf8"),
     )?.[1];
     if (!auditPath) throw new Error("the rendered config.yaml sets no audit-log-path");
 

@@ -1,5 +1,5 @@
-// A throw-away root per test host (test/hosts/make-root.sh) and the STAND-IN RKE2 release bundle: real file names,
-// layout and checksum file, with test/standins/rke2-standin.sh as its `rke2` binary.
+// A throw-away root per test host (test/hosts/make-root.sh) and the STAND-IN RKE2 and K3s releases: real file names,
+// layout and checksum file, with test/standins/rke2-standin.sh as the `rke2` binary, k3s-standin.sh as `k3s`.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import * as fs from "node:fs";
@@ -145,6 +145,26 @@ export function writeStandinRelease(
     path.join(dir, "sha256sum-amd64.txt"),
     ["rke2.linux-amd64.tar.gz", "rke2-images.linux-amd64.tar.zst"].map((f) => `${sum(f)}  ${f}`).join("\n") +
       "\n",
+  );
+  return dir;
+}
+
+/** The STAND-IN K3s release's artifacts, with K3s's real file names (its amd64 binary is plain `k3s`). */
+export const K3S_ARTIFACTS = ["k3s", "k3s-airgap-images-amd64.tar.zst"];
+
+/** Writes the stand-in K3s release into `dir`: test/standins/k3s-standin.sh as its `k3s` binary, an images archive
+ * and sha256sum-amd64.txt listing both. */
+export function writeK3sStandinRelease(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(STANDINS, "k3s-standin.sh"), path.join(dir, "k3s"));
+  fs.writeFileSync(path.join(dir, "k3s-airgap-images-amd64.tar.zst"), "STAND-IN K3s image archive\n");
+  const sum = (f: string) =>
+    createHash("sha256")
+      .update(fs.readFileSync(path.join(dir, f)))
+      .digest("hex");
+  fs.writeFileSync(
+    path.join(dir, "sha256sum-amd64.txt"),
+    K3S_ARTIFACTS.map((f) => `${sum(f)}  ${f}\n`).join(""),
   );
   return dir;
 }

@@ -3,33 +3,27 @@
 // k3s binary (test/standins/k3s-standin.sh: its kubelet refuses to start when protect-kernel-defaults is on and the
 // kernel parameters are not set). The release is a STAND-IN with K3s's real file names: `k3s`,
 // k3s-airgap-images-amd64.tar.zst and sha256sum-amd64.txt. Cannot prove a real K3s accepts the config (issue #16
-// item 3).
-import { createHash } from "node:crypto";
+// item 3: test/e2e/k3s-apiserver.test.ts runs the control plane).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileRecords, PLACE_FILES_SCRIPT } from "../../components/bootstrap/remote";
 import { renderBundle } from "../../components/render/bundle";
 import type { NodeBundle } from "../../components/render/node";
-import { existingConfig, REPO, spec } from "../helpers/spec";
-import { bootstrap as runBootstrap, inRoot, makeRoot, snapshot } from "../helpers/standin-root";
+import { existingConfig, spec } from "../helpers/spec";
+import {
+  bootstrap as runBootstrap,
+  inRoot,
+  K3S_ARTIFACTS,
+  makeRoot,
+  snapshot,
+  writeK3sStandinRelease,
+} from "../helpers/standin-root";
 
 const TOKEN = "PLANTED-TOKEN-k3s-51c2";
 const inputs = { secret: () => TOKEN, file: () => "", secretFile: () => "" };
-const FILES = ["k3s", "k3s-airgap-images-amd64.tar.zst"];
-
-function writeK3sRelease(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(REPO, "test/standins/k3s-standin.sh"), path.join(dir, "k3s"));
-  fs.writeFileSync(path.join(dir, "k3s-airgap-images-amd64.tar.zst"), "STAND-IN K3s image archive\n");
-  const sum = (f: string) =>
-    createHash("sha256")
-      .update(fs.readFileSync(path.join(dir, f)))
-      .digest("hex");
-  fs.writeFileSync(path.join(dir, "sha256sum-amd64.txt"), FILES.map((f) => `${sum(f)}  ${f}\n`).join(""));
-  return dir;
-}
-const release = writeK3sRelease(fs.mkdtempSync(path.join(os.tmpdir(), "k3s-standin-release-")));
+const FILES = K3S_ARTIFACTS;
+const release = writeK3sStandinRelease(fs.mkdtempSync(path.join(os.tmpdir(), "k3s-standin-release-")));
 
 function bundles(): NodeBundle[] {
   const c: Record<string, unknown> = { ...existingConfig(), distribution: "k3s", version: "v1.33.5+k3s1" };
