@@ -22,6 +22,7 @@ import {
   until,
   type ControlPlane,
 } from "../helpers/control-plane";
+import { pidsInRoot } from "../helpers/standin-root";
 
 let cp: ControlPlane;
 let spec: ControlPlane["spec"];
@@ -76,23 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
 });
-
-/** The kube-apiserver processes running in a host's root (their /proc/<pid>/root is the root). */
-function apiServerPids(root: string): string[] {
-  const wanted = fs.realpathSync(root);
-  return fs
-    .readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        if (fs.readlinkSync(`/proc/${pid}/root`) !== wanted) return false;
-        const argv0 = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
-        return path.basename(argv0) === "kube-apiserver";
-      } catch {
-        return false; // the process ended while we looked
-      }
-    });
-}
 
 describe("the rendered hardening on a real kube-apiserver", () => {
   it("joins the other servers and the agent through the first server, the etcd user on servers only", () => {
@@ -374,13 +358,13 @@ describe("the rendered hardening on a real kube-apiserver", () => {
     const rendered = fs.readFileSync(config, "utf8");
     expect(rendered).toContain("  - audit-log-maxage=30\n");
     fs.writeFileSync(config, rendered.replace("  - audit-log-maxage=30\n", "  - audit-log-maxage=7\n"));
-    const before = apiServerPids(cp.root);
+    const before = pidsInRoot(cp.root, "kube-apiserver");
     const start = cp.step("start");
     expect(start.out).toContain("restarted rke2-server.service to apply changed configuration");
     // Readiness of the restarted API server, not of the one before it: on a loaded machine the old process can still
     // be shutting down (and answering) when the new one starts, and the checks read the first kube-apiserver found.
     await until("the restarted kube-apiserver alone in the host's root", 120, () => {
-      const now = apiServerPids(cp.root);
+      const now = pidsInRoot(cp.root, "kube-apiserver");
       return Promise.resolve(now.length === 1 && !before.includes(now[0]) ? true : undefined);
     });
     await cp.ready();

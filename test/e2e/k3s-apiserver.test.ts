@@ -33,7 +33,13 @@ import {
   type ControlPlane,
 } from "../helpers/control-plane";
 import { REPO, spec as specOf } from "../helpers/spec";
-import { bootstrap, K3S_ARTIFACTS, makeRoot, writeK3sStandinRelease } from "../helpers/standin-root";
+import {
+  bootstrap,
+  K3S_ARTIFACTS,
+  makeRoot,
+  pidsInRoot,
+  writeK3sStandinRelease,
+} from "../helpers/standin-root";
 
 const K3S = { distribution: "k3s", version: "v1.33.5+k3s1" };
 let cp: ControlPlane;
@@ -54,22 +60,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
 });
-
-/** The pids of `name` processes running in a host's root (their /proc/<pid>/root is the root). */
-function pidsIn(root: string, name: string): string[] {
-  const wanted = fs.realpathSync(root);
-  return fs
-    .readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        if (fs.readlinkSync(`/proc/${pid}/root`) !== wanted) return false;
-        return path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]) === name;
-      } catch {
-        return false; // the process ended while we looked
-      }
-    });
-}
 
 describe("the rendered K3s hardening on a real kube-apiserver", () => {
   it("starts K3s as the first server of a new embedded-etcd cluster, with the flags it logs", () => {
@@ -235,11 +225,11 @@ describe("the rendered K3s hardening on a real kube-apiserver", () => {
     const rendered = fs.readFileSync(config, "utf8");
     expect(rendered).toContain("  - audit-log-maxage=30\n");
     fs.writeFileSync(config, rendered.replace("  - audit-log-maxage=30\n", ""));
-    const before = pidsIn(cp.root, "kube-apiserver");
+    const before = pidsInRoot(cp.root, "kube-apiserver");
     const start = cp.step("start");
     expect(start.out).toContain("restarted k3s.service to apply changed configuration");
     await until("the restarted kube-apiserver alone in the host's root", 120, () => {
-      const now = pidsIn(cp.root, "kube-apiserver");
+      const now = pidsInRoot(cp.root, "kube-apiserver");
       return Promise.resolve(now.length === 1 && !before.includes(now[0]) ? true : undefined);
     });
     await cp.ready();
@@ -280,7 +270,7 @@ describe("what the K3s stand-in refuses", () => {
       expect(steps[2].out).toContain(
         "failed to run Kubelet: invalid kernel flag: vm/overcommit_memory, expected value: 1, actual value: 0",
       );
-      expect(CONTROL_PLANE.flatMap((b) => pidsIn(root, b))).toEqual([]);
+      expect(CONTROL_PLANE.flatMap((b) => pidsInRoot(root, b))).toEqual([]);
       expect(fs.existsSync(path.join(root, "var/log/k3s-standin-journal.log"))).toBe(false);
     } finally {
       fs.rmSync(release, { recursive: true, force: true });

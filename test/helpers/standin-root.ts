@@ -17,22 +17,30 @@ export function requireRoot(): void {
   }
 }
 
+/** The pids of the processes running inside `root` (their /proc/<pid>/root is it); with `name`, only those whose
+ * executable is named so. */
+export function pidsInRoot(root: string, name?: string): string[] {
+  const real = fs.realpathSync(root);
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        if (fs.readlinkSync(`/proc/${pid}/root`) !== real) return false;
+        return (
+          name === undefined ||
+          path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]) === name
+        );
+      } catch {
+        return false; // ended while we looked
+      }
+    });
+}
+
 /** Ends every process running inside `root` (the RKE2 stand-in's control plane): those whose /proc/<pid>/root is it. */
 export async function stopRootProcesses(root: string): Promise<void> {
   if (!fs.existsSync(root)) return; // removed already, after its processes were stopped
-  const real = fs.realpathSync(root);
-  const inside = () =>
-    fs
-      .readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .filter((pid) => {
-        try {
-          return fs.readlinkSync(`/proc/${pid}/root`) === real;
-        } catch {
-          return false; // ended while we looked
-        }
-      })
-      .map(Number);
+  const inside = () => pidsInRoot(root).map(Number);
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     for (const pid of inside()) {
       try {
