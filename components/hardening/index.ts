@@ -1,7 +1,12 @@
 // In-cluster hardening (MISSION rows 13–17): the rendered objects applied through one explicit Kubernetes provider
 // built from the stack's kubeconfig, after the cluster is ready; then a verification that reads the controls back.
 import * as command from "@pulumi/command";
-import * as k8s from "@pulumi/kubernetes";
+// The submodules used, not the package index: the index loads every API group's module (about 100 ms, the largest part
+// of a small stack's evaluation); these four load in a few milliseconds.
+import * as admissionregistrationv1 from "@pulumi/kubernetes/admissionregistration/v1";
+import * as corev1 from "@pulumi/kubernetes/core/v1";
+import * as networkingv1 from "@pulumi/kubernetes/networking/v1";
+import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../render/files";
 import { renderClusterObjects, type KubeObject, type RenderedObject } from "../render/kube";
@@ -34,7 +39,7 @@ export function resourceName(prefix: string, o: KubeObject): string {
 
 export class ClusterHardening extends pulumi.ComponentResource {
   /** The explicit provider every object uses. */
-  readonly provider: k8s.Provider;
+  readonly provider: Provider;
   /** Every applied object, by resource name. */
   readonly objects: Record<string, pulumi.CustomResource>;
   /** PASS/FAIL per CIS control, as read back from the cluster. */
@@ -43,7 +48,7 @@ export class ClusterHardening extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterHardeningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("rke2:hardening:ClusterHardening", name, {}, opts);
     const { spec } = args;
-    this.provider = new k8s.Provider(
+    this.provider = new Provider(
       `${name}-k8s`,
       // Never an ambient kubeconfig or context: only the stack's own cluster.
       { kubeconfig: args.kubeconfig, suppressDeprecationWarnings: true },
@@ -124,36 +129,32 @@ export class ClusterHardening extends pulumi.ComponentResource {
     const args: unknown = o;
     switch (o.kind) {
       case "Namespace":
-        return new k8s.core.v1.Namespace(resName, args as k8s.core.v1.NamespaceArgs, opts);
+        return new corev1.Namespace(resName, args as corev1.NamespaceArgs, opts);
       case "ServiceAccount":
         if (r.mode !== "patch")
           throw new Error(`ServiceAccount ${o.metadata.namespace}/${o.metadata.name} must be a patch`);
         // The cluster owns default ServiceAccounts: the stack only sets automountServiceAccountToken (server-side
         // apply with its own field manager), so destroy or update never deletes or fights them.
-        return new k8s.core.v1.ServiceAccountPatch(
+        return new corev1.ServiceAccountPatch(
           resName,
           {
-            ...(args as k8s.core.v1.ServiceAccountPatchArgs),
+            ...(args as corev1.ServiceAccountPatchArgs),
             metadata: { ...o.metadata, annotations: { "pulumi.com/patchForce": "true" } },
           },
           opts,
         );
       case "NetworkPolicy":
-        return new k8s.networking.v1.NetworkPolicy(
-          resName,
-          args as k8s.networking.v1.NetworkPolicyArgs,
-          opts,
-        );
+        return new networkingv1.NetworkPolicy(resName, args as networkingv1.NetworkPolicyArgs, opts);
       case "ValidatingAdmissionPolicy":
-        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        return new admissionregistrationv1.ValidatingAdmissionPolicy(
           resName,
-          args as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+          args as admissionregistrationv1.ValidatingAdmissionPolicyArgs,
           opts,
         );
       case "ValidatingAdmissionPolicyBinding":
-        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        return new admissionregistrationv1.ValidatingAdmissionPolicyBinding(
           resName,
-          args as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+          args as admissionregistrationv1.ValidatingAdmissionPolicyBindingArgs,
           opts,
         );
       default:
