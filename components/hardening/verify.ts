@@ -6,7 +6,7 @@ import { DISTRIBUTION } from "../spec/distribution";
 import {
   BENCHMARK_CONTROLS,
   CATALOGUE,
-  NOT_CHECKED,
+  notCheckedOf,
   stableCisId,
   type ControlKey,
 } from "../spec/cis-catalogue";
@@ -240,7 +240,8 @@ export function summarize(benchmark: Benchmark, results: ControlResult[]): strin
   const automatedIds = new Set(automated.map((c) => c.ids[benchmark]));
   const others = results.filter((r) => !automatedIds.has(r.id));
   const notChecked = unchecked.map((c) => c.ids[benchmark]);
-  const unexplained = unchecked.filter((c) => NOT_CHECKED[c.ids["rke2-cis-1.12"]] === undefined).length;
+  const reasons = notCheckedOf(benchmark.startsWith("k3s-") ? "k3s" : "rke2");
+  const unexplained = unchecked.filter((c) => reasons[c.ids["rke2-cis-1.12"]] === undefined).length;
   return (
     `hardened-rke2: ${benchmark}: ${verified.length} of ${automated.length} automated checks verified, ` +
     `${failed.length} FAIL, ${unchecked.length} not checkable on a node${notChecked.length ? ` (${notChecked.join(", ")}${unexplained ? ", unexplained" : ""})` : ""}; ` +

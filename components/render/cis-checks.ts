@@ -1,16 +1,16 @@
 // The node's CIS host-check table: one line per audit the `cis` step (scripts/60-cis-check.sh) makes on this node,
-// under the control's ID in the stack's benchmark. Rendered from the catalogue's HOST_AUDITS, so the checks, CIS.md
+// under the control's ID in the stack's benchmark. Rendered from the catalogue's host audits, so the checks, CIS.md
 // and the verification name the same controls; the script itself is static and only interprets the table.
 // Servers run every target of the benchmark (master, etcd, control plane, node, and the one policies control with a
 // host side, 5.2.1); agents run the node target, as kube-bench's node scan does.
 import {
   BENCHMARK_CONTROLS,
-  HOST_AUDITS,
   cisId,
+  hostAuditsOf,
   type Audit,
   type BenchmarkControl,
 } from "../spec/cis-catalogue";
-import type { Distribution } from "../spec/distribution";
+import { DISTRIBUTION, type Distribution } from "../spec/distribution";
 import type { NodeFacts } from "../spec/plan";
 import type { ClusterSpec } from "../spec/types";
 import { GENERATED_HEADER, pathsFor, rootFile, type NodeFile } from "./files";
@@ -57,16 +57,20 @@ export function rootOnlyFilesOf(role: NodeFacts["role"], d: Distribution = "rke2
 }
 
 /** The table's lines for one node: its benchmark controls' audits, then the product's own files it holds. */
-export function cisCheckLines(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
+export function cisCheckLines(
+  spec: Pick<ClusterSpec, "benchmark" | "distribution">,
+  role: NodeFacts["role"],
+): string[] {
   const lines: string[] = [];
+  const hostAudits = hostAuditsOf(spec.distribution);
   for (const c of BENCHMARK_CONTROLS) {
     const id = c.ids[spec.benchmark];
-    const audits = HOST_AUDITS[c.ids["rke2-cis-1.12"]];
+    const audits = hostAudits[c.ids["rke2-cis-1.12"]];
     if (id === "-" || !audits || !runsOn(c, role)) continue;
     for (const a of audits) lines.push(line(id, a));
   }
   const own = cisId("productFiles", spec.benchmark);
-  for (const path of rootOnlyFilesOf(role)) {
+  for (const path of rootOnlyFilesOf(role, spec.distribution)) {
     lines.push(
       line(own, { kind: "mode", path, max: "600" }),
       line(own, { kind: "owner", path, owner: "root:root" }),
@@ -76,8 +80,23 @@ export function cisCheckLines(spec: Pick<ClusterSpec, "benchmark">, role: NodeFa
 }
 
 /** The control IDs a node of this role reports, in its table's order. */
-export function cisCheckIds(spec: Pick<ClusterSpec, "benchmark">, role: NodeFacts["role"]): string[] {
+export function cisCheckIds(
+  spec: Pick<ClusterSpec, "benchmark" | "distribution">,
+  role: NodeFacts["role"],
+): string[] {
   return [...new Set(cisCheckLines(spec, role).map((l) => l.split("\t")[0]))];
+}
+
+/**
+ * The table's directives for the script on K3s: its data folder (the kubelet's and etcd's config files when no flag
+ * names them) and the unit whose journal holds the components' command lines (K3s runs them inside its own process:
+ * there is none in /proc to read). None on RKE2, whose paths and processes are the script's defaults (so an RKE2
+ * node's table, and the steps it triggers, stay as they were).
+ */
+function directives(spec: Pick<ClusterSpec, "distribution">, role: NodeFacts["role"]): string[] {
+  if (spec.distribution === "rke2") return [];
+  const d = DISTRIBUTION[spec.distribution];
+  return [`#% data-dir ${d.dataDir}`, `#% args-journal ${d.units[role].replace(/\.service$/, "")}`];
 }
 
 export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
@@ -85,7 +104,8 @@ export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
     pathsFor(spec.distribution).cisChecks,
     "0600",
     `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${node.role} node: control ID, kind, fields (tab-separated).\n` +
-      `${cisCheckLines(spec, node.role).join("\n")}\n`,
+      [...directives(spec, node.role), ...cisCheckLines(spec, node.role)].join("\n") +
+      "\n",
     `the CIS host checks of the ${spec.benchmark} benchmark the cis step makes on this node`,
   );
 }

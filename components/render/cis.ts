@@ -6,6 +6,7 @@ import {
   CATALOGUE,
   CONTROL_KEYS,
   HOST_AUDITS,
+  hostAuditsOf,
   K3S_NOT_APPLICABLE,
   NOT_CHECKED,
   checkedBy,
@@ -168,7 +169,7 @@ function k3sRow(spec: ClusterSpec, id112: string): { means: Means; where: string
     ...apiServerArgs(spec).map((a) => ({ arg: a, key: "kube-apiserver-arg" })),
     ...kubeletArgs(spec).map((a) => ({ arg: a, key: "kubelet-arg" })),
   ];
-  const audits = HOST_AUDITS[id112] ?? [];
+  const audits = hostAuditsOf("k3s")[id112] ?? [];
   const flags = audits.flatMap((a) => (a.kind === "flag" || a.kind === "kubelet" ? [a.flag] : []));
   // Controls with no host audit whose flag the K3s config renders: EventRateLimit (the plugin list) and the request
   // timeout (its audit passes any value, so there is none).
@@ -179,10 +180,7 @@ function k3sRow(spec: ClusterSpec, id112: string): { means: Means; where: string
   if (audits.length === 0) return undefined;
   return {
     means: "K3s itself",
-    where: audits
-      .map(describe)
-      .join("; ")
-      .replace(/\/var\/lib\/rancher\/rke2/g, DISTRIBUTION.k3s.dataDir),
+    where: audits.map(describe).join("; "),
   };
 }
 

@@ -54,7 +54,7 @@ export const SCRIPT_STEPS = [
 export type Step = (typeof SCRIPT_STEPS)[number]["step"];
 
 /** The steps one node runs, in order. From the distribution table: the etcd user only where etcd runs as its own
- * user (RKE2), the host checks only where their audits' paths and processes are known (RKE2 for now). */
+ * user (RKE2), the host checks where the distribution's audits are known (both RKE2 and K3s). */
 export function stepsFor(spec: Pick<ClusterSpec, "fips" | "distribution">, role: NodeFacts["role"]): Step[] {
   const d = DISTRIBUTION[spec.distribution];
   return SCRIPT_STEPS.filter(

@@ -9,6 +9,7 @@
 //   benchmark control (the product's own files, FIPS, kernel parameters), carrying their own label.
 // IDs were matched by control text across kube-bench cfg/rke2-cis-1.7, 1.8 and security-scan rke2-cis-1.9…1.12
 // (../shared/research/FACTS.md §7); the audit and encryption rows shift between versions, 5.6.x was 5.7.x before 1.11.
+import { DISTRIBUTION, type Distribution } from "./distribution";
 import type { Benchmark, K3sBenchmark } from "./version";
 
 /** Every benchmark a supported RKE2 line maps to (version.ts benchmarkFor), oldest first: the table's columns. */
@@ -54,6 +55,10 @@ export const K3S_NOT_APPLICABLE: Readonly<Record<string, string>> = {
   "1.1.12": "K3s embeds etcd in the k3s process (no etcd user): its data directory is owned by root:root",
   "4.1.1": "K3s runs the kubelet inside the k3s process: there is no kubelet service file",
   "4.1.2": "K3s runs the kubelet inside the k3s process: there is no kubelet service file",
+  // The kubelet reads K3s's generated drop-in folder (--config-dir); the 4.2.x checks read its keys.
+  "4.1.9": "K3s passes the kubelet its configuration as arguments: there is no --config file to audit",
+  "4.1.10": "K3s passes the kubelet its configuration as arguments: there is no --config file to audit",
+  "4.2.7": "K3s sets --hostname-override to the node name itself",
 };
 
 /** The kube-bench target a control belongs to: servers run all five, agents only `node`. */
@@ -710,6 +715,16 @@ export const NOT_CHECKED: Readonly<Record<string, string>> = {
   "4.2.7": "RKE2 sets --hostname-override to the node name itself (the benchmark skips it)",
 };
 
+/** K3s's automated controls no host check makes that K3S_NOT_APPLICABLE does not cover, and why. */
+const K3S_NOT_CHECKED: Readonly<Record<string, string>> = {
+  "1.2.20": "the benchmark's audit passes any value, set or unset (the stack renders request-timeout=60s)",
+};
+
+/** The automated controls a node of this distribution does not check, and why (CIS.md and the count line say so). */
+export function notCheckedOf(d: Distribution): Readonly<Record<string, string>> {
+  return d === "k3s" ? { ...K3S_NOT_APPLICABLE, ...K3S_NOT_CHECKED } : NOT_CHECKED;
+}
+
 /** The benchmark control whose rke2-cis-1.12 ID is `id` (the table's key: every row has one). */
 export function benchmarkControl(id: string): BenchmarkControl {
   const found = BENCHMARK_CONTROLS.find((b) => b.ids["rke2-cis-1.12"] === id);
@@ -946,6 +961,33 @@ export const HOST_AUDITS: Readonly<Record<string, readonly Audit[]>> = {
     },
   ],
 };
+
+let k3sAudits: Readonly<Record<string, readonly Audit[]>> | undefined;
+
+/**
+ * The host audits a node of this distribution makes, by rke2-cis-1.12 ID. K3s's self-assessment guides
+ * (docs.k3s.io security/self-assessment-1.12) make the same audits as rke2-cis-1.12 at K3s's own paths (its data
+ * folder for RKE2's; the kubelet's defaults file is `00-<program>-defaults.conf`, k3s pkg/daemons/agent), except the
+ * controls they mark Not Applicable; the components' flags are read from K3s's journal (the `cis` step's
+ * `args-journal` directive, components/render/cis-checks.ts).
+ */
+export function hostAuditsOf(d: Distribution): Readonly<Record<string, readonly Audit[]>> {
+  if (d === "rke2") return HOST_AUDITS;
+  const at = (p: string) =>
+    p.replace(RKE2, DISTRIBUTION[d].dataDir).replace("/00-rke2-defaults.conf", `/00-${d}-defaults.conf`);
+  const moved = (a: Audit): Audit =>
+    a.kind === "mode" || a.kind === "owner"
+      ? { ...a, path: at(a.path) }
+      : a.kind === "etcd" && a.value !== undefined
+        ? { ...a, value: at(a.value) }
+        : a;
+  k3sAudits ??= Object.fromEntries(
+    Object.entries(HOST_AUDITS)
+      .filter(([id]) => K3S_NOT_APPLICABLE[id] === undefined)
+      .map(([id, audits]) => [id, audits.map(moved)]),
+  );
+  return k3sAudits;
+}
 
 /** A product key: its benchmark controls (by rke2-cis-1.12 ID), or its own label where it is not a benchmark control. */
 type Row = {

@@ -79,8 +79,8 @@ export interface DistributionFacts {
   /** Whether the audit log folder is created 0700 before the first start: K3s does not create it (hardening guide,
    * "API Server audit configuration": `mkdir -p -m 700 /var/lib/rancher/k3s/server/logs`); RKE2 does. */
   createsAuditLogDir: boolean;
-  /** Whether the `cis` step's host checks run: their audits (cis-catalogue.ts HOST_AUDITS) read RKE2's files and
-   * static-pod processes; K3s's components run inside one k3s process, so its audits need their own table (not yet). */
+  /** Whether the `cis` step's host checks run (cis-catalogue.ts hostAuditsOf). Both: on K3s the audits read K3s's
+   * paths and, for the components K3s runs inside its own process, the command lines its journal holds. */
   hostChecks: boolean;
 }
 
@@ -153,7 +153,7 @@ export const DISTRIBUTION: Readonly<Record<Distribution, DistributionFacts>> = {
     terminatedPodGcThreshold: 10,
     eventRateLimit: true,
     createsAuditLogDir: false,
-    hostChecks: false,
+    hostChecks: true,
   },
 };
 

@@ -7,10 +7,11 @@
 // server-side apply; then the product's verification reads the cluster back by control ID, and the host checks read
 // the flags from that log, as K3s's CIS self-assessment does.
 // What it cannot prove: K3s itself (no real binary here: its components run as processes of their own, not inside
-// one k3s process), its kubelet (not started: kubelet-arg items and CIS 4.x are not checked), flannel and the
+// one k3s process), its kubelet and kube-proxy (not started: the stand-in writes their files and logs their start
+// lines with the kubelet-arg items, which CIS 4.x reads, but no kubelet runs), flannel and the
 // embedded network policy controller (NetworkPolicies are checked as objects, not as traffic), and joining servers and
-// agents (one server with cluster-init). The node's `cis` step does not run on K3s (DISTRIBUTION.k3s.hostChecks), so
-// the host checks here are the operator-side ones (`npm run cis-check`).
+// agents (one server with cluster-init). The host checks are both the node's own `cis` step (the k3s-cis-1.12 table,
+// flags from K3s's journal) and the operator-side ones (`npm run cis-check`).
 // Addresses: 127.0.1.61 (the first server) and 127.0.1.62 (a host that is refused), nothing else.
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -19,7 +20,14 @@ import * as path from "node:path";
 import { gatherFacts, processArgs } from "../../cli/cis-check";
 import { fetchAnswers } from "../../components/hardening/api";
 import { hostChecks, k3sComponentArgs } from "../../components/hardening/host-checks";
-import { formatResults, summarize, verifyControls } from "../../components/hardening/verify";
+import {
+  formatResults,
+  hostCheckResults,
+  summarize,
+  verifyControls,
+} from "../../components/hardening/verify";
+import { cisCheckIds } from "../../components/render/cis-checks";
+import { offlineFacts } from "../../components/spec/plan";
 import { renderBundle } from "../../components/render/bundle";
 import { renderClusterObjects } from "../../components/render/kube";
 import {
@@ -186,6 +194,35 @@ describe("the rendered K3s hardening on a real kube-apiserver", () => {
     expect(spec.benchmark).toBe("k3s-cis-1.12");
   });
 
+  it("passes the node's own cis step: the k3s-cis-1.12 host checks, the components' flags read from K3s's journal", async () => {
+    // The step as the node runs it (journalctl -m -u k3s: the stand-in journal, through the journalctl stand-in), over
+    // the K3s stand-in's files and the lines it logged for the components it started and for the agent side.
+    const cis = cp.step("cis");
+    expect(cis.status).toBe(0);
+    const node = offlineFacts(spec)[0];
+    const ids = cisCheckIds(spec, node.role);
+    const results = hostCheckResults(
+      { ...inClusterExpectations(spec), hostCheckNodes: [{ name: node.name, ids }] },
+      {
+        [node.name]: cis.out,
+      },
+    );
+    const inCluster = verifyControls(inClusterExpectations(spec), {
+      ...(await fetchAnswers(client(), "")),
+      auditLogLine: lastAuditLine(),
+    });
+    const count = summarize(spec.benchmark, [...inCluster, ...results]);
+    process.stdout.write(`${cis.out}${count}\n`);
+    expect(results.filter((r) => !r.pass).map((r) => `${r.id} ${r.detail}`)).toEqual([]);
+    expect(results.map((r) => r.id)).toEqual(ids);
+    // Every automated control of the benchmark is checked, Not Applicable (K3s's self-assessment says why), or the one
+    // whose audit passes any value; none is left unexplained.
+    expect(count).toMatch(/^hardened-rke2: k3s-cis-1\.12: \d+ of 78 automated checks verified, 0 FAIL, /);
+    expect(count).not.toMatch(/unexplained/);
+    expect(cis.out).toContain("PASS 1.2.17 kube-apiserver --audit-log-maxage=30");
+    expect(cis.out).toContain("PASS 4.2.6 kubelet --make-iptables-util-chains=true");
+  });
+
   it("names a failing control for each in-cluster object removed, one at a time", async () => {
     const verdict = async () =>
       verifyControls(inClusterExpectations(spec), await fetchAnswers(client(), lastAuditLine()))
@@ -241,6 +278,11 @@ describe("the rendered K3s hardening on a real kube-apiserver", () => {
     process.stdout.write(`${fromLog.join("\n")}\n`);
     expect(fromLog).toEqual([
       "1.2.17 --audit-log-maxage is 30 or more: kube-apiserver runs without the flag",
+    ]);
+    // The node's own step names the same control, and only it.
+    const cis = cp.step("cis");
+    expect(cis.out.split("\n").filter((l) => l.startsWith("FAIL"))).toEqual([
+      "FAIL 1.2.17 kube-apiserver runs without --audit-log-maxage",
     ]);
     // The restarted API server runs the command line the log gives.
     expect(processArgs("kube-apiserver", "/proc", cp.root)).toEqual(

@@ -13,7 +13,16 @@ export interface Fixture {
   root: string;
   proc: string;
   args: Record<string, string[]>;
+  /** The distribution's data folder (RKE2's when unset). */
+  dataDir?: string;
+  /** K3s: the file standing for its journal, where the components' command lines are logged instead of /proc. */
+  journal?: string;
 }
+
+const dataDirOf = (f: Fixture) => f.dataDir ?? R;
+/** The kubelet's defaults file in the distribution's drop-in folder (`00-<program>-defaults.conf`). */
+const kubeletConfOf = (f: Fixture) =>
+  `${dataDirOf(f)}/agent/etc/kubelet.conf.d/00-${path.basename(dataDirOf(f))}-defaults.conf`;
 
 export function put(root: string, p: string, content: string, mode: number, uid = 0, gid = 0): void {
   const abs = path.join(root, p);
@@ -24,6 +33,20 @@ export function put(root: string, p: string, content: string, mode: number, uid 
 }
 
 export function writeProc(f: Fixture): void {
+  if (f.journal !== undefined) {
+    // As K3s logs a component's start (logrus text format, k3s pkg/daemons/control/server.go `Running %s %s`); etcd
+    // runs in the k3s process with no such line (its config file is read from the data folder).
+    const lines = Object.entries(f.args)
+      .filter(([name]) => name !== "etcd")
+      .map(
+        ([name, args]) => `time="2026-12-07T00:00:00Z" level=info msg="Running ${name} ${args.join(" ")}"`,
+      );
+    fs.writeFileSync(
+      f.journal,
+      `time="2026-12-07T00:00:00Z" level=info msg="Starting k3s"\n${lines.join("\n")}\n`,
+    );
+    return;
+  }
   fs.rmSync(f.proc, { recursive: true, force: true });
   Object.entries(f.args).forEach(([name, args], i) => {
     fs.mkdirSync(path.join(f.proc, String(100 + i)), { recursive: true });
@@ -42,7 +65,12 @@ export interface Verdict {
 
 export function run(f: Fixture): Verdict {
   const r = spawnSync("bash", [SCRIPT], {
-    env: { PATH: process.env.PATH, HARDENED_RKE2_ROOT: f.root, HARDENED_RKE2_PROC: f.proc },
+    env: {
+      PATH: process.env.PATH,
+      HARDENED_RKE2_ROOT: f.root,
+      HARDENED_RKE2_PROC: f.proc,
+      ...(f.journal !== undefined ? { HARDENED_RKE2_JOURNAL: f.journal } : {}),
+    },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -131,7 +159,7 @@ export function breakLine(f: Fixture, line: string): void {
       if (a === "-") a = "";
       if (a) f.args.kubelet = f.args.kubelet.filter((x) => !x.startsWith(`--${a}=`));
       if (bad === undefined) {
-        const conf = `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`;
+        const conf = kubeletConfOf(f);
         const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
         setKey(doc, b, undefined);
         fs.writeFileSync(abs(conf), stringify(doc));
@@ -140,13 +168,13 @@ export function breakLine(f: Fixture, line: string): void {
       } else {
         const doc: Record<string, unknown> = {};
         setKey(doc, b, bad === "true" || bad === "false" ? bad === "true" : bad);
-        put(f.root, `${R}/agent/etc/kubelet.conf.d/99-planted.conf`, stringify(doc), 0o600);
+        put(f.root, `${dataDirOf(f)}/agent/etc/kubelet.conf.d/99-planted.conf`, stringify(doc), 0o600);
       }
       writeProc(f);
       return;
     }
     case "etcd": {
-      const conf = `${R}/server/db/etcd/config`;
+      const conf = `${dataDirOf(f)}/server/db/etcd/config`;
       const doc = parse(fs.readFileSync(abs(conf), "utf8")) as Record<string, unknown>;
       const bad = badValue(b, c);
       setKey(
@@ -158,7 +186,7 @@ export function breakLine(f: Fixture, line: string): void {
       return;
     }
     case "encryption": {
-      const conf = `${R}/server/cred/encryption-config.json`;
+      const conf = `${dataDirOf(f)}/server/cred/encryption-config.json`;
       fs.writeFileSync(
         abs(conf),
         JSON.stringify({

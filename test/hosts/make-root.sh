@@ -2,7 +2,7 @@
 # Builds a throw-away root file system for running the node scripts as root without touching this machine: the
 # host's own binaries and their libraries copied in, empty account files, and a /proc/sys STAND-IN (plain files
 # holding non-CIS kernel values), so the sysctl step writes there and never to the real kernel.
-# Usage: make-root.sh <dir> <stand-in dir>   (the stand-ins for systemctl and RKE2 come from the second folder)
+# Usage: make-root.sh <dir> <stand-in dir>   (the stand-ins for systemctl, journalctl and RKE2 come from the second folder)
 set -euo pipefail
 
 root="$1"
@@ -56,3 +56,5 @@ mkdir -p "$root/proc/sys/crypto"
 echo 0 >"$root/proc/sys/crypto/fips_enabled"
 
 install -m 0755 "$standins/systemctl-standin.sh" "$root/usr/bin/systemctl"
+# K3s's CIS audits read its journal (journalctl -u k3s); the K3s stand-in keeps one as a file.
+install -m 0755 "$standins/journalctl-standin.sh" "$root/usr/bin/journalctl"

@@ -63,6 +63,78 @@ token_file="$(value token-file)"
 server="$(value server)"
 data=/var/lib/rancher/k3s
 tools=/opt/standin-control-plane/bin
+node="$(value node-name)"
+address="$(cat /etc/standin-host-address 2>/dev/null || echo 127.0.0.1)"
+journal=/var/log/k3s-standin-journal.log
+
+# K3s's GetArgs (pkg/daemons/config): the defaults as a map, each `<component>-arg` item of config.yaml replacing the
+# default of its key (a bare key means "true"), then every flag sorted by name. Unlike RKE2, K3s prepends nothing:
+# a flag the hardening guide asks for is on the command line only when config.yaml gives it.
+declare -A argmap
+sorted_args() { # <config.yaml list>: prints --key=value lines
+  local item
+  while IFS= read -r item; do
+    case "$item" in
+      '') ;;
+      *=*) argmap["${item%%=*}"]="${item#*=}" ;;
+      *) argmap["$item"]=true ;;
+    esac
+  done <<<"$(items "$1")"
+  for item in "${!argmap[@]}"; do printf -- '--%s=%s\n' "$item" "${argmap[$item]}"; done | LC_ALL=C sort -t= -k1,1
+  argmap=()
+}
+# The line K3s logs as it starts a component (logrus.Infof("Running kube-apiserver %s", config.ArgString(args))).
+logged() { # component args...
+  local component="$1"
+  shift
+  printf 'time="%s" level=info msg="Running %s %s"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$component" "$*" >>"$journal"
+}
+
+# ---- the agent side every K3s node runs inside its k3s process (docs.k3s.io architecture): the kubelet and
+# kube-proxy. Neither runs here (no containerd, no iptables in a test root); what K3s writes for them is written (the
+# kubeconfigs, the client CA, the kubelet's defaults drop-in, K3s's names and modes: self-assessment-1.12 4.1.x, and
+# 00-<program>-defaults.conf from k3s pkg/daemons/agent), and their start lines are logged with K3s's defaults and the
+# config's kubelet-arg / kube-proxy-arg items (agent_linux.go kubeletArgsAndConfig, kubeProxyArgs; the lines as the
+# self-assessment's returned values show them), so the node's CIS checks read what they read on a K3s node.
+agent_side() {
+  local agent=$data/agent confd=$data/agent/etc/kubelet.conf.d
+  mkdir -p "$confd"
+  (
+    umask 077
+    [ -f "$agent/kubelet.kubeconfig" ] || printf 'apiVersion: v1\nkind: Config\n' >"$agent/kubelet.kubeconfig"
+    [ -f "$agent/kubeproxy.kubeconfig" ] || printf 'apiVersion: v1\nkind: Config\n' >"$agent/kubeproxy.kubeconfig"
+    if [ -f "$data/server/tls/client-ca.crt" ]; then
+      cp "$data/server/tls/client-ca.crt" "$agent/client-ca.crt"
+    elif [ ! -f "$agent/client-ca.crt" ]; then
+      printf 'STAND-IN client CA (a joining node fetches it from its server)\n' >"$agent/client-ca.crt"
+    fi
+    {
+      printf 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n'
+      printf 'authentication:\n  anonymous:\n    enabled: false\n  webhook:\n    cacheTTL: 2m0s\n    enabled: true\n'
+      printf '  x509:\n    clientCAFile: %s\nauthorization:\n  mode: Webhook\n' "$agent/client-ca.crt"
+      printf 'clusterDNS:\n- 10.43.0.10\nclusterDomain: cluster.local\n'
+      [ "$(value protect-kernel-defaults)" = true ] && printf 'protectKernelDefaults: true\n'
+      printf 'readOnlyPort: 0\nstaticPodPath: %s/pod-manifests\n' "$agent"
+      printf 'tlsCertFile: %s/serving-kubelet.crt\ntlsPrivateKeyFile: %s/serving-kubelet.key\n' "$agent" "$agent"
+    } >"$confd/00-k3s-defaults.conf"
+  )
+  argmap=(
+    [cloud-provider]=external [config-dir]="$confd" [containerd]=/run/k3s/containerd/containerd.sock
+    [event-qps]=0 [hostname-override]="$node" [kubeconfig]="$agent/kubelet.kubeconfig" [node-ip]="$address"
+    [node-labels]="" [read-only-port]=0
+  )
+  mapfile -t kubelet_args <<<"$(sorted_args kubelet-arg)"
+  logged kubelet "${kubelet_args[@]}"
+  local cluster_cidr
+  cluster_cidr="$(value cluster-cidr)"
+  argmap=(
+    [cluster-cidr]="${cluster_cidr:-10.42.0.0/16}" [conntrack-max-per-core]=0 [conntrack-tcp-timeout-close-wait]=0s
+    [conntrack-tcp-timeout-established]=0s [healthz-bind-address]=127.0.0.1 [hostname-override]="$node"
+    [kubeconfig]="$agent/kubeproxy.kubeconfig" [proxy-mode]=iptables
+  )
+  mapfile -t proxy_args <<<"$(sorted_args kube-proxy-arg)"
+  logged kube-proxy "${proxy_args[@]}"
+}
 
 case "$role" in
   server)
@@ -80,17 +152,17 @@ case "$role" in
   *) fatal "unknown command '$role'; allowed: server, agent" ;;
 esac
 echo "start $role node=$(value node-name) server=${server:-<cluster-init=$(value cluster-init)>}" >>/var/log/k3s-standin.log
-if [ "$role" != server ] || [ ! -x "$tools/kube-apiserver" ]; then exit 0; fi
+if [ "$role" != server ] || [ ! -x "$tools/kube-apiserver" ]; then
+  agent_side
+  exit 0
+fi
 if [ "$(value cluster-init)" != true ] || [ -n "$server" ]; then
   fatal "STAND-IN: only a first server with cluster-init: true runs a control plane here"
 fi
 
-node="$(value node-name)"
-address="$(cat /etc/standin-host-address)"
 tls=$data/server/tls
 cred=$data/server/cred
 run=/run/standin/control-plane
-journal=/var/log/k3s-standin-journal.log
 mkdir -p "$run"
 
 # ---- processes: each component under a loop of its own (its session leader, pid in $run/<name>.loop; the systemctl
@@ -139,29 +211,6 @@ for loop in "$run"/*.loop; do
   done
   rm -f "$loop"
 done
-
-# K3s's GetArgs (pkg/daemons/config): the defaults as a map, each `<component>-arg` item of config.yaml replacing the
-# default of its key (a bare key means "true"), then every flag sorted by name. Unlike RKE2, K3s prepends nothing:
-# a flag the hardening guide asks for is on the command line only when config.yaml gives it.
-declare -A argmap
-sorted_args() { # <config.yaml list>: prints --key=value lines
-  local item
-  while IFS= read -r item; do
-    case "$item" in
-      '') ;;
-      *=*) argmap["${item%%=*}"]="${item#*=}" ;;
-      *) argmap["$item"]=true ;;
-    esac
-  done <<<"$(items "$1")"
-  for item in "${!argmap[@]}"; do printf -- '--%s=%s\n' "$item" "${argmap[$item]}"; done | LC_ALL=C sort -t= -k1,1
-  argmap=()
-}
-# The line K3s logs as it starts a component (logrus.Infof("Running kube-apiserver %s", config.ArgString(args))).
-logged() { # component args...
-  local component="$1"
-  shift
-  printf 'time="%s" level=info msg="Running %s %s"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$component" "$*" >>"$journal"
-}
 
 # ---- certificates: K3s's names (pkg/daemons/control/deps/deps.go genServerCerts, genClientCerts, genETCDCerts);
 # .crt 0644, .key 0600 (K3s self-assessment 1.1.20, 1.1.21), tls/ and cred/ 0700.
@@ -314,11 +363,13 @@ done
 
 # ---- kube-controller-manager: K3s's defaults (server.go controllerManager; its own cloud controller manager runs the
 # cloud controllers), then config.yaml's kube-controller-manager-arg items. terminated-pod-gc-threshold is not among
-# the defaults: the hardening guide adds it (CIS 1.3.1).
+# the defaults: the hardening guide adds it (CIS 1.3.1). Bound to loopback as K3s binds it (CIS 1.3.7, 1.4.2);
+# --permit-port-sharing is the stand-in's (K3s does not set it), so that another test host's controller manager on
+# this machine (the RKE2 stand-in's, which RKE2 starts with it) can bind 127.0.0.1:10257 too.
 cluster_cidr="$(value cluster-cidr)"
 argmap=(
   [allocate-node-cidrs]=true [authentication-kubeconfig]="$cred/controller.kubeconfig"
-  [authorization-kubeconfig]="$cred/controller.kubeconfig" [bind-address]="$address"
+  [authorization-kubeconfig]="$cred/controller.kubeconfig" [bind-address]=127.0.0.1 [permit-port-sharing]=true
   [cluster-cidr]="${cluster_cidr:-10.42.0.0/16}"
   [cluster-signing-kube-apiserver-client-cert-file]="$tls/client-ca.crt"
   [cluster-signing-kube-apiserver-client-key-file]="$tls/client-ca.key"
@@ -343,7 +394,8 @@ supervise kube-controller-manager "$tools/kube-controller-manager" "${kcm_args[@
 if [ -x "$tools/kube-scheduler" ]; then
   argmap=(
     [authentication-kubeconfig]="$cred/scheduler.kubeconfig" [authorization-kubeconfig]="$cred/scheduler.kubeconfig"
-    [bind-address]="$address" [kubeconfig]="$cred/scheduler.kubeconfig" [profiling]=false [secure-port]=10259
+    [bind-address]=127.0.0.1 [kubeconfig]="$cred/scheduler.kubeconfig" [permit-port-sharing]=true [profiling]=false
+    [secure-port]=10259
     [tls-cert-file]="$tls/kube-scheduler/kube-scheduler.crt" [tls-private-key-file]="$tls/kube-scheduler/kube-scheduler.key"
   )
   mapfile -t scheduler_args <<<"$(sorted_args kube-scheduler-arg)"
@@ -372,3 +424,6 @@ for _ in $(seq 240); do
   [ "$(api GET /api/v1/namespaces/kube-system/serviceaccounts/default)" = 200 ] && break
   sleep 0.5
 done
+
+# A server runs the agent side too (its kubelet joins it as a node), started once the API server answers.
+agent_side

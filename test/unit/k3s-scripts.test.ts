@@ -52,6 +52,7 @@ describe("K3s bootstrap scripts on the first server, twice", () => {
       "install:0",
       "start:0",
       "ready:0",
+      "cis:0",
     ]);
   });
 
@@ -82,13 +83,22 @@ describe("K3s bootstrap scripts on an agent", () => {
   it("starts k3s-agent.service joining through the first server's API port", () => {
     const root = makeRoot();
     const agent = bundles()[3];
-    expect(bootstrap(root, agent).map((r) => `${r.step}:${r.status}`)).toEqual([
+    const steps = bootstrap(root, agent);
+    expect(steps.map((r) => `${r.step}:${r.status}`)).toEqual([
       "files:0",
       "sysctl:0",
       "install:0",
       "start:0",
       "ready:0",
+      "cis:0",
     ]);
+    // The node's CIS checks of the node target pass, the kubelet's and kube-proxy's flags read from the lines K3s
+    // logged as it started them (journalctl -u k3s-agent), its files at K3s's paths.
+    const cis = steps[steps.length - 1].out;
+    expect(cis.split("\n").filter((l) => l.startsWith("FAIL"))).toEqual([]);
+    expect(cis).toContain("PASS 4.2.6 kubelet --make-iptables-util-chains=true");
+    expect(cis).toContain("PASS 4.1.5 /var/lib/rancher/k3s/agent/kubelet.kubeconfig: mode 600 or stricter");
+    expect(cis).toMatch(/hardened-rke2: cis: (\d+) host checks, \1 PASS, 0 FAIL/);
     expect(read(root, "var/log/systemctl-standin.log")).toContain("systemctl start k3s-agent.service\n");
     expect(read(root, "var/log/k3s-standin.log")).toBe(
       "start agent node=a1 server=https://192.0.2.11:6443\n",

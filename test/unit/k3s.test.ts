@@ -127,7 +127,7 @@ describe("render: every K3s hardening-guide item", () => {
   });
 
   it("runs no etcd user step (etcd is embedded in the k3s process)", () => {
-    expect(stepsFor(spec(k3sConfig()), "server")).toEqual(["sysctl", "install", "start", "ready"]);
+    expect(stepsFor(spec(k3sConfig()), "server")).toEqual(["sysctl", "install", "start", "ready", "cis"]);
   });
 
   it("admits K3s's bundled components into kube-system: CoreDNS, metrics-server, Traefik and its svclb", () => {

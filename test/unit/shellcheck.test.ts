@@ -29,6 +29,7 @@ describe("rendered scripts", () => {
     "test/hosts/copy-with-libs.sh",
     "test/hosts/make-root.sh",
     "test/standins/systemctl-standin.sh",
+    "test/standins/journalctl-standin.sh",
     "test/standins/kubectl-standin.sh",
     "test/standins/rke2-standin.sh",
     "test/standins/k3s-standin.sh",

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Step "cis": the CIS host checks of this node, read-only. Reads the rendered table (cis-checks.tsv: control ID, kind,
-# fields) and makes each audit the way the benchmark's audit command does (rancher/security-scan rke2-cis-1.12):
-# flags from the command lines of the running processes (/proc/<pid>/cmdline, the benchmark's `ps -fC <bin>`), keys of
-# the kubelet's and etcd's config files, and modes and owners of files (`stat -c %a`, `stat -c %U:%G`). Prints one
-# PASS/FAIL line per control (a control with several audits passes when all do), then a count line. Prints no file
+# fields) and makes each audit the way the benchmark's audit command does (rancher/security-scan rke2-cis-1.12, K3s's
+# self-assessment): flags from the running processes' command lines (/proc/<pid>/cmdline, the benchmark's `ps -fC
+# <bin>`; on K3s from its journal, below), keys of the kubelet's and etcd's config files, and modes and owners of files
+# (`stat -c %a`, `stat -c %U:%G`). Prints one PASS/FAIL line per control (a control with several audits passes when
+# all do), then a count line. Prints no file
 # content and no flag but the ones checked (none of them carries a secret). Exits 0 whatever it finds: the stack's
 # verification decides (enforce fails the `up`); 1 only when it cannot run. An audit that fails is a condition
 # (`if audit ...`), so `set -e` never ends the script on a FAIL.
-# HARDENED_RKE2_ROOT and HARDENED_RKE2_PROC point it at a throw-away root and process table in tests.
+# HARDENED_RKE2_ROOT, _PROC and _JOURNAL point it at a test's root, process table and journal text (a file).
 set -euo pipefail
 
 root="${HARDENED_RKE2_ROOT:-}"
@@ -18,13 +19,54 @@ table="$root/var/lib/hardened-rke2/cis-checks.tsv"
   exit 1
 }
 
+# The table's directives (`#% key value`): the distribution's data folder (where the kubelet's and etcd's config files
+# are when no flag names them), and, on K3s, the unit whose journal holds the components' command lines. K3s runs the
+# API server, controller manager, scheduler, kubelet and kube-proxy inside the one k3s process and logs each command
+# line as it starts the component (`Running kube-apiserver <flags>`); K3s's CIS self-assessment audits read the last
+# such line (`journalctl -m -u k3s | grep 'Running kube-apiserver' | tail -n1`, docs.k3s.io self-assessment-1.12).
+data_dir=/var/lib/rancher/rke2
+journal_unit=""
+while read -r mark key value; do
+  [ "$mark" = "#%" ] || continue
+  case "$key" in
+    data-dir) data_dir="$value" ;;
+    args-journal) journal_unit="$value" ;;
+  esac
+done <"$table"
+
+# The journal's `Running <component> ...` lines, read once (the journal can be large; these lines are few).
+running_lines=""
+if [ -n "$journal_unit" ]; then
+  if [ -n "${HARDENED_RKE2_JOURNAL:-}" ]; then
+    running_lines="$(grep -F 'msg="Running ' "$HARDENED_RKE2_JOURNAL" 2>/dev/null || true)"
+  else
+    running_lines="$(journalctl -m -u "$journal_unit" -o cat --no-pager 2>/dev/null | grep -F 'msg="Running ' || true)"
+  fi
+fi
+
 # The arguments of the running process named $1, newline-joined, into ARGS[$1]; MISSING[$1] when none runs. Any
 # process whose argv[0] has that base name counts, as `ps -C` does. Builtins only: a node has hundreds of processes.
+# On K3s, from the component's last `Running` line in the journal (a component K3s has not started has none).
 declare -A ARGS=() MISSING=()
 load_args() {
-  local name="$1" d argv0 a
+  local name="$1" d argv0 a line
   local -a argv
   [ -n "${ARGS[$name]+x}" ] && return 0
+  if [ -n "$journal_unit" ]; then
+    line="$(grep -F "msg=\"Running $name " <<<"$running_lines" | tail -n 1)" || true
+    if [ -z "$line" ]; then
+      MISSING[$name]=1
+      ARGS[$name]=""
+      return 0
+    fi
+    # The flags after the marker, up to logrus's closing quote; K3s joins them with single spaces (config.ArgString).
+    line="${line#*"msg=\"Running $name "}"
+    line="${line%\"*}"
+    read -r -a argv <<<"$line"
+    ARGS[$name]=""
+    for a in "${argv[@]}"; do ARGS[$name]+="$a"$'\n'; done
+    return 0
+  fi
   for d in "$proc"/[0-9]*; do
     [ -r "$d/cmdline" ] || continue
     argv0=""
@@ -89,12 +131,12 @@ yaml_value() {
 }
 
 # The kubelet's config files in the order it reads them: --config, then --config-dir's *.conf sorted (drop-ins
-# override); RKE2's own file when the kubelet is not running.
+# override); the distribution's own folder when the kubelet is not running.
 kubelet_configs() {
   local file dir
   file="$(flag_value kubelet config)" && [ -r "$root$file" ] && echo "$root$file"
   dir="$(flag_value kubelet config-dir)" || dir=""
-  [ -z "$dir" ] && ! running kubelet && dir=/var/lib/rancher/rke2/agent/etc/kubelet.conf.d
+  [ -z "$dir" ] && ! running kubelet && dir="$data_dir/agent/etc/kubelet.conf.d"
   if [ -n "$dir" ] && [ -d "$root$dir" ]; then
     find "$root$dir" -maxdepth 1 -name '*.conf' | LC_ALL=C sort
   fi
@@ -211,7 +253,7 @@ audit() {
       compare "$c" "$present" "$v" "$d"
       ;;
     etcd)
-      f="$(flag_value etcd config-file)" || f=/var/lib/rancher/rke2/server/db/etcd/config
+      f="$(flag_value etcd config-file)" || f="$data_dir/server/db/etcd/config"
       if [ ! -r "$root$f" ]; then
         detail="etcd config $f: absent"
         return 1
