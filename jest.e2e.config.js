@@ -1,4 +1,8 @@
-// `npm run e2e`: the end-to-end suites only, one at a time (they start real servers on loopback).
+// `npm run e2e`: the end-to-end suites only, two files at a time (package.json: --maxWorkers=2). They start real servers
+// and test hosts on loopback, each file on addresses of its own (ssh-up 127.0.1.31-41, restore .51-53, apiserver .1-.21,
+// pulumi-engine .2, k3s-apiserver .61-62); the controller managers and schedulers that bind 127.0.0.1 share their
+// ports (--permit-port-sharing). Much of the SSH run is waiting on hosts, which another file's run fills: the longest
+// file (ssh-up) runs beside the others one after another.
 const base = require("./jest.config.js");
 module.exports = {
   ...base,

@@ -70,6 +70,9 @@ export function projectCopy(work: string, stack: string, cluster: Record<string,
     HOME: process.env.HOME,
     TMPDIR: path.join(work, "tmp"),
     PULUMI_HOME: path.join(work, "home"),
+    // The artifacts' digest record of this run's own (components/spec/artifacts.ts), not the user's: two e2e files run
+    // side by side, and one's record must not replace the other's (a lost record costs a read of the artifacts).
+    HARDENED_RKE2_CACHE_DIR: path.join(work, "cache"),
     PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase-not-a-secret",
     PULUMI_SKIP_UPDATE_CHECK: "1",
