@@ -29,15 +29,25 @@ export interface NodeScript extends NodeFile {
 export const STATE_DIR = "/var/lib/hardened-rke2";
 
 /** Every node path the renderers write to: the distribution's (components/spec/distribution.ts) and the product's. */
-export function pathsFor(d: Distribution) {
-  return {
+const pathsByDistribution = new Map<Distribution, ReturnType<typeof computePaths>>();
+function computePaths(d: Distribution) {
+  return Object.freeze({
     ...pathsOf(d),
     nodeEnv: `${STATE_DIR}/node.env`,
     artifactSums: `${STATE_DIR}/artifacts.sha256`,
     artifactsDir: `${STATE_DIR}/artifacts`,
     cisChecks: `${STATE_DIR}/cis-checks.tsv`,
     scriptsDir: `${STATE_DIR}/bin`,
-  } as const;
+  } as const);
+}
+/** One frozen object per distribution: the renderers ask for it many times per node. */
+export function pathsFor(d: Distribution) {
+  let paths = pathsByDistribution.get(d);
+  if (paths === undefined) {
+    paths = computePaths(d);
+    pathsByDistribution.set(d, paths);
+  }
+  return paths;
 }
 
 /** RKE2's paths, for the code that only serves RKE2 (the upgrade roll, the AWS node source), and the product's own

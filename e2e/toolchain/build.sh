@@ -564,14 +564,15 @@ main() {
 	result_file="$(mktemp)"
 	# shellcheck disable=SC2064 # expand now: result_file is local
 	trap "rm -f '$result_file'" EXIT
-	# Two lanes side by side: the Pulumi CLI (the longest build by far) and what depends on its resolution in one, the
-	# Kubernetes provider, etcd and Kubernetes in the other. A cold build is mostly one compile at a time with gaps
+	# Two lanes side by side: the Pulumi CLI (the longest build), its language host and etcd in one, the Kubernetes
+	# provider and Kubernetes in the other (a cold run of 2026-12-07 with lanes: the CLI ended after 26 min, the
+	# provider after 34, both beside npm test). A cold build is mostly one compile at a time with gaps
 	# (module downloads, the provider's schema generation, single-threaded links) that the other lane fills; the Go
 	# build and module caches are safe for concurrent use. TOOLCHAIN_LANES=1 builds one at a time, in the given order.
 	local -a lane1=() lane2=() pids=()
 	for comp in "${comps[@]}"; do
 		case "$comp" in
-		pulumi | language-nodejs | command-standin | command) lane1+=("$comp") ;;
+		pulumi | language-nodejs | command-standin | command | etcd | etcd-tools) lane1+=("$comp") ;;
 		*) lane2+=("$comp") ;;
 		esac
 	done

@@ -10,7 +10,17 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { cisCheckLines } from "../../components/render/cis-checks";
 import { KUBELET_CIPHER_SUITES } from "../../components/spec/cis-catalogue";
-import { ALSO_FAILS, breakLine, failing, type Fixture, put, run, writeProc } from "../helpers/cis-negative";
+import {
+  ALSO_FAILS,
+  breakLine,
+  etcdConfigOf,
+  failing,
+  type Fixture,
+  nodeFiles,
+  put,
+  run,
+  writeProc,
+} from "../helpers/cis-negative";
 import { existingConfig, spec as specOf } from "../helpers/spec";
 
 const spec = specOf(existingConfig());
@@ -80,21 +90,7 @@ const KUBELET_CONFIG = {
   streamingConnectionIdleTimeout: "5m0s",
 };
 
-const ETCD_CONFIG = {
-  "data-dir": `${R}/server/db/etcd`,
-  "client-transport-security": {
-    "cert-file": `${TLS}/etcd/server-client.crt`,
-    "key-file": `${TLS}/etcd/server-client.key`,
-    "client-cert-auth": true,
-    "trusted-ca-file": `${TLS}/etcd/server-ca.crt`,
-  },
-  "peer-transport-security": {
-    "cert-file": `${TLS}/etcd/peer-server-client.crt`,
-    "key-file": `${TLS}/etcd/peer-server-client.key`,
-    "client-cert-auth": true,
-    "trusted-ca-file": `${TLS}/etcd/peer-ca.crt`,
-  },
-};
+const ETCD_CONFIG = etcdConfigOf(R);
 
 /** A hardened server's (or agent's) files and processes, with the rendered check table. */
 function fixture(table: string[], role: "server" | "agent" = "server"): Fixture {
@@ -123,26 +119,8 @@ function fixture(table: string[], role: "server" | "agent" = "server"): Fixture 
     fs.chmodSync(path.join(root, `${R}/server/db/etcd`), 0o700);
     fs.chownSync(path.join(root, `${R}/server/db/etcd`), ETCD_UID, ETCD_UID);
     put(root, `${R}/server/db/etcd/config`, stringify(ETCD_CONFIG), 0o600, ETCD_UID, ETCD_UID);
-    for (const k of ["admin", "scheduler", "controller"])
-      put(root, `${R}/server/cred/${k}.kubeconfig`, "k\n", 0o600);
-    put(
-      root,
-      `${R}/server/cred/encryption-config.json`,
-      JSON.stringify({
-        kind: "EncryptionConfiguration",
-        resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [] } }, { identity: {} }] }],
-      }),
-      0o600,
-    );
-    for (const c of ["server-ca", "client-ca", "serving-kube-apiserver"])
-      put(root, `${TLS}/${c}.crt`, "c\n", 0o644);
-    for (const k of ["server-ca", "client-ca", "serving-kube-apiserver", "service"])
-      put(root, `${TLS}/${k}.key`, "k\n", 0o600);
-    fs.chmodSync(path.join(root, TLS), 0o700);
   }
-  for (const k of ["kubelet", "kubeproxy"]) put(root, `${R}/agent/${k}.kubeconfig`, "k\n", 0o600);
-  put(root, `${R}/agent/client-ca.crt`, "c\n", 0o600);
-  put(root, `${R}/agent/etc/kubelet.conf.d/00-rke2-defaults.conf`, stringify(KUBELET_CONFIG), 0o600);
+  nodeFiles(root, R, role, KUBELET_CONFIG);
   writeProc(f);
   return f;
 }

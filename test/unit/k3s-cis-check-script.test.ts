@@ -11,7 +11,17 @@ import { stringify } from "yaml";
 import { renderCisChecks } from "../../components/render/cis-checks";
 import { BENCHMARK_CONTROLS, notCheckedOf } from "../../components/spec/cis-catalogue";
 import { offlineFacts } from "../../components/spec/plan";
-import { ALSO_FAILS, breakLine, failing, type Fixture, put, run, writeProc } from "../helpers/cis-negative";
+import {
+  ALSO_FAILS,
+  breakLine,
+  etcdConfigOf,
+  failing,
+  type Fixture,
+  nodeFiles,
+  put,
+  run,
+  writeProc,
+} from "../helpers/cis-negative";
 import { existingConfig, spec as specOf } from "../helpers/spec";
 
 const spec = specOf({ ...existingConfig(), distribution: "k3s", version: "v1.33.5+k3s1" });
@@ -84,21 +94,7 @@ const KUBELET_CONFIG = {
   tlsPrivateKeyFile: `${K}/agent/serving-kubelet.key`,
 };
 
-const ETCD_CONFIG = {
-  "data-dir": `${K}/server/db/etcd`,
-  "client-transport-security": {
-    "cert-file": `${TLS}/etcd/server-client.crt`,
-    "key-file": `${TLS}/etcd/server-client.key`,
-    "client-cert-auth": true,
-    "trusted-ca-file": `${TLS}/etcd/server-ca.crt`,
-  },
-  "peer-transport-security": {
-    "cert-file": `${TLS}/etcd/peer-server-client.crt`,
-    "key-file": `${TLS}/etcd/peer-server-client.key`,
-    "client-cert-auth": true,
-    "trusted-ca-file": `${TLS}/etcd/peer-ca.crt`,
-  },
-};
+const ETCD_CONFIG = etcdConfigOf(K);
 
 const nodes = offlineFacts(spec);
 const tableOf = (role: "server" | "agent") => {
@@ -133,25 +129,8 @@ function fixture(role: "server" | "agent"): Fixture {
     fs.mkdirSync(path.join(root, `${K}/server/db/etcd`), { recursive: true, mode: 0o700 });
     fs.chmodSync(path.join(root, `${K}/server/db/etcd`), 0o700);
     put(root, `${K}/server/db/etcd/config`, stringify(ETCD_CONFIG), 0o600);
-    for (const k of ["admin", "scheduler", "controller"])
-      put(root, `${K}/server/cred/${k}.kubeconfig`, "k\n", 0o600);
-    put(
-      root,
-      `${K}/server/cred/encryption-config.json`,
-      JSON.stringify({
-        kind: "EncryptionConfiguration",
-        resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [] } }, { identity: {} }] }],
-      }),
-      0o600,
-    );
-    for (const c of ["server-ca", "client-ca", "serving-kube-apiserver"])
-      put(root, `${TLS}/${c}.crt`, "c\n", 0o644);
-    for (const k of ["server-ca", "client-ca", "serving-kube-apiserver", "service"])
-      put(root, `${TLS}/${k}.key`, "k\n", 0o600);
   }
-  for (const k of ["kubelet", "kubeproxy"]) put(root, `${K}/agent/${k}.kubeconfig`, "k\n", 0o600);
-  put(root, `${K}/agent/client-ca.crt`, "c\n", 0o600);
-  put(root, `${K}/agent/etc/kubelet.conf.d/00-k3s-defaults.conf`, stringify(KUBELET_CONFIG), 0o600);
+  nodeFiles(root, K, role, KUBELET_CONFIG);
   writeProc(f);
   return f;
 }
