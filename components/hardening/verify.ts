@@ -6,6 +6,7 @@ import { DISTRIBUTION } from "../spec/distribution";
 import {
   BENCHMARK_CONTROLS,
   CATALOGUE,
+  K3S_NUMBERING,
   notCheckedOf,
   stableCisId,
   type ControlKey,
@@ -240,7 +241,7 @@ export function summarize(benchmark: Benchmark, results: ControlResult[]): strin
   const automatedIds = new Set(automated.map((c) => c.ids[benchmark]));
   const others = results.filter((r) => !automatedIds.has(r.id));
   const notChecked = unchecked.map((c) => c.ids[benchmark]);
-  const reasons = notCheckedOf(benchmark.startsWith("k3s-") ? "k3s" : "rke2");
+  const reasons = notCheckedOf(Object.hasOwn(K3S_NUMBERING, benchmark) ? "k3s" : "rke2");
   const unexplained = unchecked.filter((c) => reasons[c.ids["rke2-cis-1.12"]] === undefined).length;
   return (
     `hardened-rke2: ${benchmark}: ${verified.length} of ${automated.length} automated checks verified, ` +
