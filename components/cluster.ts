@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { connectionArgs, hostKeyCheck, NodeBootstrap } from "./bootstrap/node";
+import { connectionOf, hostKeyCheck, NodeBootstrap } from "./bootstrap/node";
 import { restoreSteps } from "./bootstrap/restore";
 import { GeneratedToken } from "./bootstrap/generated";
 import { ReleaseGuard } from "./bootstrap/release-guard";
@@ -19,6 +19,7 @@ import {
 } from "./bootstrap/remote";
 import { ClusterHardening } from "./hardening";
 import { renderBundle } from "./render/bundle";
+import { liftOutput } from "./lift";
 import { controlMap } from "./render/cis";
 import { placeholderInputs, type RenderInputs } from "./render/inputs";
 import { existingNodes } from "./nodes/existing";
@@ -97,8 +98,8 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const stages = rollStages(nodeSet.nodes, spec.upgrade.agentBatchSize);
     const first = stages[0]?.[0];
     if (!first || first.role !== "server") throw new Error("a cluster needs a first server");
-    // One Output per connection: the command SDK wraps a plain object of Outputs in several Outputs per resource.
-    const firstConnection = pulumi.output(connectionArgs(first.connection));
+    // One Output per connection, made once per node (connectionOf).
+    const firstConnection = connectionOf(first.connection);
     // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
     const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
     // Existing hosts: every key is compared with the pinned one before any node step, naming each mismatch and the fix.
@@ -140,10 +141,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
     for (const stage of stages) {
       const rolledBefore = previousStage.map((b) => b.rolled);
       const current = stage.map((node) => {
-        const rollHost = {
-          connection:
-            node.role === "server" ? pulumi.output(connectionArgs(node.connection)) : firstConnection,
-        };
+        // A server's roll steps run on the server itself, an agent's through the first server (roll.ts).
+        const own = node === first ? firstConnection : connectionOf(node.connection);
+        const rollHost = { connection: node.role === "server" ? own : firstConnection };
         const leave = leaveOf(`${name}-${node.name}`, node, rollHost, rolledBefore);
         // An image change replaces this node's machine only after the stage before it is rolled, and an agent's
         // only after it left the cluster (a server leaves from its own machine, when the engine replaces it).
@@ -163,6 +163,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
             startAfter: [...rolledBefore, ...(leave.before ? [leave.before] : [])],
             after: [guard, ...(hostKeys ? [hostKeys] : [])],
             rollHost,
+            connection: own,
             artifacts,
           },
           parent,
@@ -184,7 +185,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
             .filter((n) => n.role === "server")
             .map((n) => ({
               name: n.name,
-              connection: n === first ? firstConnection : pulumi.output(connectionArgs(n.connection)),
+              connection: n === first ? firstConnection : connectionOf(n.connection),
             })),
           bootstraps.map((b) => b.rolled),
           parent,
@@ -241,10 +242,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
           hostKey,
         }))
       : pulumi.output(undefined);
-    this.nodeList = pulumi.all(
-      nodeSet.nodes.map((n) =>
-        n.privateAddress.apply((address) => ({ name: n.name, role: n.role, address })),
-      ),
+    this.nodeList = liftOutput(
+      nodeSet.nodes.map((n) => n.privateAddress),
+      (addresses) => nodeSet.nodes.map((n, i) => ({ name: n.name, role: n.role, address: addresses[i] })),
     );
     this.cisControls = controlMap(spec).map((c) => ({ id: c.id, means: c.means, where: c.where }));
     this.bootstraps = bootstraps;

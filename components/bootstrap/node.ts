@@ -21,15 +21,16 @@ import {
   runAsRoot,
   stepOptions,
 } from "./remote";
+import { lift, liftOutput } from "../lift";
 import { nodeInputs } from "./node-inputs";
 import { rollStep, upgradeTrigger, type RollHost } from "./roll";
 
 export interface NodeBootstrapArgs {
   spec: ClusterSpec;
   node: Node;
-  registrationAddress: pulumi.Output<string>;
+  registrationAddress: pulumi.Input<string>;
   /** Where the operator's machine reaches the API, added to tls-san; the registration address when unset. */
-  apiAddress?: pulumi.Output<string>;
+  apiAddress?: pulumi.Input<string>;
   /** Renders with the real secret values: its result becomes a secret input (the files step's stdin). */
   secretInputs: pulumi.Output<RenderInputs>;
   /** Renders with placeholders: its digests are plain, so the steps that hold no secret keep plain triggers. */
@@ -43,6 +44,8 @@ export interface NodeBootstrapArgs {
   after?: pulumi.Resource[];
   /** Where the node's drain and health gate run (roll.ts). */
   rollHost: RollHost;
+  /** The node's connection (connectionOf) when the caller has made it already; else made here. */
+  connection?: pulumi.Output<command.types.input.remote.ConnectionArgs>;
   /** Air-gap artifacts on the operator's machine: file name → local path. */
   artifacts: { file: string; localPath: string; sha256: string }[];
 }
@@ -72,18 +75,50 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
   }
 }
 
-/** The command provider's connection for a node: the host key pinned, the source's dial retry budget. */
-export function connectionArgs(c: Node["connection"]): command.types.input.remote.ConnectionArgs {
-  return {
-    host: c.host,
-    port: c.port,
-    user: c.user,
-    hostKey: c.hostKey,
-    privateKey: c.privateKey,
-    dialErrorLimit: c.dialErrorLimit,
-    perDialTimeout: c.perDialTimeout,
-    ...(c.proxy ? { proxy: { ...c.proxy } } : {}),
-  };
+/**
+ * The command provider's connection for a node as one Output: the host key pinned, the source's dial retry budget.
+ * One per node, shared by its steps: the command SDK wraps each resource's connection in `secret(output(...))`, which
+ * for a plain object of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a few. Built
+ * with one `apply` over the Outputs among its values (the private key, and an AWS host's address and key).
+ */
+export function connectionOf(
+  c: Node["connection"],
+): pulumi.Output<command.types.input.remote.ConnectionArgs> {
+  const proxy = c.proxy && proxyOf(c.proxy);
+  return liftOutput(
+    [c.host, c.hostKey, c.privateKey, proxy],
+    ([host, hostKey, privateKey, proxyArgs]): command.types.input.remote.ConnectionArgs => ({
+      host,
+      port: c.port,
+      user: c.user,
+      hostKey,
+      privateKey,
+      dialErrorLimit: c.dialErrorLimit,
+      perDialTimeout: c.perDialTimeout,
+      ...(proxyArgs ? { proxy: proxyArgs } : {}),
+    }),
+  );
+}
+
+/** Every node of a stack goes through the same jump host (aws.ts): its connection is made once. */
+const proxies = new WeakMap<object, pulumi.Output<command.types.input.remote.ProxyConnectionArgs>>();
+function proxyOf(p: NonNullable<Node["connection"]["proxy"]>) {
+  const made = proxies.get(p);
+  if (made) return made;
+  const proxy = liftOutput(
+    [p.host, p.hostKey, p.privateKey],
+    ([host, hostKey, privateKey]): command.types.input.remote.ProxyConnectionArgs => ({
+      host,
+      port: p.port,
+      user: p.user,
+      hostKey,
+      privateKey,
+      dialErrorLimit: p.dialErrorLimit,
+      perDialTimeout: p.perDialTimeout,
+    }),
+  );
+  proxies.set(p, proxy);
+  return proxy;
 }
 
 /**
@@ -102,13 +137,13 @@ export function hostKeyCheck(
   const checked = nodes.filter((n) => n.connection.checkHostKey);
   if (!checked.length) return undefined;
   // One line per host, "<node> <address> <port> <key type> <key base64>": validated plain words (spec/nodes.ts).
-  const hosts = pulumi
-    .all(checked.map((n) => pulumi.all([n.connection.host, n.connection.hostKey])))
-    .apply((pairs) =>
-      pairs
-        .map(([host, key], i) => `${checked[i].name} ${host} ${checked[i].connection.port} ${key}\n`)
+  const hosts = lift(
+    checked.flatMap((n) => [n.connection.host, n.connection.hostKey]),
+    (values) =>
+      checked
+        .map((n, i) => `${n.name} ${values[2 * i]} ${n.connection.port} ${values[2 * i + 1]}\n`)
         .join(""),
-    );
+  );
   return new command.local.Command(
     `${name}-host-keys`,
     {
@@ -166,9 +201,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       readsSecrets,
     });
 
-    // One Output per node: the command SDK wraps each resource's connection in `secret()`, which for a plain object
-    // of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a single one.
-    const connection = pulumi.output(connectionArgs(node.connection));
+    const connection = args.connection ?? connectionOf(node.connection);
     const base = { parent: this };
     // A machine the stack made: every step runs again on a new one (an image change replaces it), whose disk has none
     // of what the steps put on the old one. Hosts the stack did not make have no machine and keep their triggers.
@@ -213,7 +246,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
 
     let previous: pulumi.Resource[] = [files];
     let last: command.remote.Command | undefined;
-    let startTrigger: pulumi.Output<string> | undefined;
+    let startTrigger: pulumi.Input<string> | undefined;
     let rolled: command.remote.Command | undefined;
     const roll = { spec, node, host: args.rollHost, trigger: upgradeTrigger(spec) };
     // Every (re)start is gated on the node's health, and the gate then uncordons the node if the roll's drain cordoned
@@ -224,7 +257,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
     // is followed by a gate even when no file the start reads changed (a moved artifactsDir). A stack from before the
     // merge replaces each gate once (the trigger grew): a health check that uncordons nothing, as no node is marked;
     // its `uncordon` steps leave the state with no `delete`, running nothing.
-    const gate = (after: pulumi.Resource[], restart: pulumi.Output<string> | undefined) => {
+    const gate = (after: pulumi.Resource[], restart: pulumi.Input<string> | undefined) => {
       if (!restart) throw new Error(`node ${node.name} has no start step before its health gate`);
       const g = rollStep(
         name,

@@ -83,13 +83,24 @@ export function runAllAsRoot(scriptPaths: string[]): string {
   return asRoot(`/bin/bash -c '${scriptPaths.map(plainPath).join(" && ")}'`);
 }
 
+// Every node's roll steps and files step ship the same few scripts: each is encoded once.
+const encoded = new Map<string, string>();
+function base64Of(script: string): string {
+  let b64 = encoded.get(script);
+  if (b64 === undefined) {
+    b64 = Buffer.from(script).toString("base64");
+    encoded.set(script, b64);
+  }
+  return b64;
+}
+
 /**
  * Runs a static script shipped inside the command itself (base64, so no quoting can break it) as root, leaving
  * standard input free for the script's data. The base64 text is a constant of the product, not a value; `args` are
  * plain words (checked here) such as a node name or a version, never a secret.
  */
 export function embeddedScriptAsRoot(script: string, args: string[] = []): string {
-  const b64 = Buffer.from(script).toString("base64");
+  const b64 = base64Of(script);
   for (const a of args) if (!PLAIN_ARG.test(a)) throw new Error(`unsafe script argument ${a}`);
   // `bash -c` takes the first argument after the script as $0.
   const argv = args.length ? ` script ${args.join(" ")}` : "";

@@ -116,10 +116,12 @@ export class AwsNodeSource extends pulumi.ComponentResource implements NodeSet {
       user: source.sshUser,
     };
     const servers = this.nodes.filter((n) => n.role === "server");
-    this.registrationAddress = registrationAddressOf(spec, this.nodes, {
-      fixed: (address) => pulumi.output(address),
-      loadBalancer: () => this.loadBalancer(name, "nlb", network, groups.nlb, servers, tags),
-    });
+    this.registrationAddress = pulumi.output(
+      registrationAddressOf<pulumi.Input<string>>(spec, this.nodes, {
+        fixed: (address) => address,
+        loadBalancer: () => this.loadBalancer(name, "nlb", network, groups.nlb, servers, tags),
+      }),
+    );
     this.apiAddress = this.operatorApi(name, source, network, groups, servers, tags);
     // imageChange: the policy pack's aws-image-change-ordered reads it (a stack policy sees a component's outputs).
     this.registerOutputs({

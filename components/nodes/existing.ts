@@ -22,19 +22,19 @@ export function existingNodes(
     if (!host) throw new Error(`planned node ${planned.name} has no host entry`);
     return {
       ...planned,
-      privateAddress: pulumi.output(host.privateAddress),
+      privateAddress: host.privateAddress,
       connection: {
-        host: pulumi.output(host.address),
+        host: host.address,
         port: host.port,
         user: host.user,
-        hostKey: pulumi.output(host.hostKey),
+        hostKey: host.hostKey,
         privateKey,
         ...EXISTING_DIAL,
       },
     };
   });
-  const registrationAddress = registrationAddressOf(spec, nodes, {
-    fixed: (address) => pulumi.output(address),
+  const registrationAddress = registrationAddressOf<pulumi.Input<string>>(spec, nodes, {
+    fixed: (address) => address,
   });
   // The operator reaches existing hosts' API where the nodes do: the registration address.
   return { nodes, registrationAddress, apiAddress: registrationAddress };

@@ -2,13 +2,17 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlannedNode } from "../spec/plan";
 
-/** How the bootstrap reaches a node over SSH. The host key is always pinned. */
+/**
+ * How the bootstrap reaches a node over SSH. The host key is always pinned. Addresses and keys are plain values where
+ * the stack knows them when the program starts (existing hosts) and Outputs where the cloud tells them: a plain value
+ * costs the SDK nothing per node (lift.ts).
+ */
 export interface SshConnection {
-  host: pulumi.Output<string>;
+  host: pulumi.Input<string>;
   port: number;
   user: string;
   /** The host's public key, `<type> <base64>`: the command provider refuses any other key. */
-  hostKey: pulumi.Output<string>;
+  hostKey: pulumi.Input<string>;
   /** The operator's private key (a secret). */
   privateKey: pulumi.Output<string>;
   /**
@@ -31,7 +35,7 @@ export interface SshConnection {
 
 export interface Node extends PlannedNode {
   /** The address other nodes reach this one on. */
-  privateAddress: pulumi.Output<string>;
+  privateAddress: pulumi.Input<string>;
   connection: SshConnection;
   /** What must exist before SSH can work (the instance), for `dependsOn`. */
   machine?: pulumi.CustomResource;
@@ -48,13 +52,13 @@ export interface NodeSet {
   /** Servers first in join order, then agents. */
   nodes: Node[];
   /** The fixed address joining nodes use (a private address or an internal load balancer). */
-  registrationAddress: pulumi.Output<string>;
+  registrationAddress: pulumi.Input<string>;
   /** Where the operator's machine reaches the API (kubeconfig, Kubernetes provider, verification); in tls-san. */
-  apiAddress: pulumi.Output<string>;
+  apiAddress: pulumi.Input<string>;
   /** The image the machines run (sources that make machines): an agent's leave runs again when it changes. */
   image?: pulumi.Output<string>;
   /** True on a run that replaces machines (some run another image than `image`). */
   imageChange?: pulumi.Output<boolean>;
   /** The jump host SSH goes through, when the source made one: its public address and pinned host key. */
-  bastion?: { host: pulumi.Output<string>; hostKey: pulumi.Output<string>; user: string };
+  bastion?: { host: pulumi.Input<string>; hostKey: pulumi.Input<string>; user: string };
 }

@@ -103,9 +103,24 @@ export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
   return rootFile(
     pathsFor(spec.distribution).cisChecks,
     "0600",
-    `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${node.role} node: control ID, kind, fields (tab-separated).\n` +
-      [...directives(spec, node.role), ...cisCheckLines(spec, node.role)].join("\n") +
-      "\n",
+    cisTable(spec, node.role),
     `the CIS host checks of the ${spec.benchmark} benchmark the cis step makes on this node`,
   );
+}
+
+// The table depends only on the spec and the role, and a stack renders it for every node three times (the plan, the
+// plain and the real render): made once per role.
+const tables = new WeakMap<ClusterSpec, Map<NodeFacts["role"], string>>();
+function cisTable(spec: ClusterSpec, role: NodeFacts["role"]): string {
+  const bySpec = tables.get(spec) ?? new Map<NodeFacts["role"], string>();
+  tables.set(spec, bySpec);
+  let table = bySpec.get(role);
+  if (table === undefined) {
+    table =
+      `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${role} node: control ID, kind, fields (tab-separated).\n` +
+      [...directives(spec, role), ...cisCheckLines(spec, role)].join("\n") +
+      "\n";
+    bySpec.set(role, table);
+  }
+  return table;
 }
