@@ -82,7 +82,9 @@ load_args() {
   ARGS[$name]=""
 }
 
-# The value of --$2 of process $1 (the last one given, as Go's flag package takes it); status 1 when absent.
+# The value of --$2 of process $1 (the last one given, as Go's flag package takes it) into FLAG; status 1 when absent.
+# A variable, not output: a command substitution forks, and a node's table makes a hundred audits on every run.
+FLAG=""
 flag_value() {
   local f="--$2" line value="" found=0 take=0
   load_args "$1"
@@ -97,8 +99,8 @@ flag_value() {
       value=true found=1 take=1
     fi
   done <<<"${ARGS[$1]}"
-  [ "$found" = 1 ] || return 1
-  printf '%s\n' "$value"
+  FLAG="$value"
+  [ "$found" = 1 ]
 }
 
 running() { load_args "$1" && [ -z "${MISSING[$1]+x}" ]; }
@@ -130,31 +132,36 @@ yaml_value() {
     END { if (collecting && !found) { print out; found = 1 } exit !found }' "$2"
 }
 
-# The kubelet's config files in the order it reads them: --config, then --config-dir's *.conf sorted (drop-ins
-# override); the distribution's own folder when the kubelet is not running.
+# The kubelet's config files in the order it reads them, one a line, into KUBELET_CONFIGS (found once per run):
+# --config, then --config-dir's *.conf sorted (drop-ins override); the distribution's own folder when the kubelet is
+# not running.
+KUBELET_CONFIGS="" kubelet_configs_found=0
 kubelet_configs() {
-  local file dir
-  file="$(flag_value kubelet config)" && [ -r "$root$file" ] && echo "$root$file"
-  dir="$(flag_value kubelet config-dir)" || dir=""
+  local dir
+  [ "$kubelet_configs_found" = 1 ] && return 0
+  kubelet_configs_found=1
+  if flag_value kubelet config && [ -r "$root$FLAG" ]; then KUBELET_CONFIGS="$root$FLAG"$'\n'; fi
+  if flag_value kubelet config-dir; then dir="$FLAG"; else dir=""; fi
   [ -z "$dir" ] && ! running kubelet && dir="$data_dir/agent/etc/kubelet.conf.d"
   if [ -n "$dir" ] && [ -d "$root$dir" ]; then
-    find "$root$dir" -maxdepth 1 -name '*.conf' | LC_ALL=C sort
+    KUBELET_CONFIGS+="$(find "$root$dir" -maxdepth 1 -name '*.conf' | LC_ALL=C sort)"
   fi
 }
 
 # A kubelet setting: the flag when given, else the last config file that sets the key. Prints "source<TAB>value".
 kubelet_value() {
   local v f found=""
-  if [ -n "$1" ] && v="$(flag_value kubelet "$1")"; then
-    printf -- '--%s\t%s\n' "$1" "$v"
+  if [ -n "$1" ] && flag_value kubelet "$1"; then
+    printf -- '--%s\t%s\n' "$1" "$FLAG"
     return 0
   fi
+  kubelet_configs
   # A here-string, not process substitution: that needs /dev/fd, which a minimal root (the e2e's test hosts) lacks;
   # the check then read no kubelet config file at all.
   while read -r f; do
     [ -n "$f" ] || continue
     if v="$(yaml_value "$2" "$f")"; then found="$v"; fi
-  done <<<"$(kubelet_configs)"
+  done <<<"$KUBELET_CONFIGS"
   [ -n "$found" ] || return 1
   printf '%s\t%s\n' "$2" "$found"
 }
@@ -189,12 +196,34 @@ compare() {
   esac
 }
 
-# user:group of a numeric uid:gid, named from the node's own account files (as `stat -c %U:%G` on the node does).
+# user:group of a numeric uid:gid into NAMES, named from the node's own account files (as `stat -c %U:%G` on the node
+# does; the first entry of an id wins, as getpwuid's file lookup does). The files are read once, with builtins.
+declare -A USER_OF=() GROUP_OF=()
+accounts_read=0
 names() {
-  local u g
-  u="$(awk -F: -v id="${1%%:*}" '$3 == id { print $1; exit }' "$root/etc/passwd" 2>/dev/null)"
-  g="$(awk -F: -v id="${1##*:}" '$3 == id { print $1; exit }' "$root/etc/group" 2>/dev/null)"
-  echo "${u:-${1%%:*}}:${g:-${1##*:}}"
+  local name rest id uid="${1%%:*}" gid="${1##*:}"
+  if [ "$accounts_read" = 0 ]; then
+    accounts_read=1
+    if [ -r "$root/etc/passwd" ]; then
+      while IFS=: read -r name rest id rest || [ -n "$name" ]; do
+        if [ -n "$id" ] && [ -z "${USER_OF[$id]+x}" ]; then USER_OF[$id]="$name"; fi
+      done <"$root/etc/passwd"
+    fi
+    if [ -r "$root/etc/group" ]; then
+      while IFS=: read -r name rest id rest || [ -n "$name" ]; do
+        if [ -n "$id" ] && [ -z "${GROUP_OF[$id]+x}" ]; then GROUP_OF[$id]="$name"; fi
+      done <"$root/etc/group"
+    fi
+  fi
+  NAMES="${USER_OF[$uid]:-$uid}:${GROUP_OF[$gid]:-$gid}"
+}
+
+# A file's octal mode and numeric owner, "mode uid:gid", into STAT: one `stat` per file and run (its mode line and its
+# owner line read the same answer).
+declare -A STATS=()
+file_stat() {
+  [ -n "${STATS[$1]+x}" ] || STATS[$1]="$(stat -c '%a %u:%g' "$1")"
+  STAT="${STATS[$1]}"
 }
 
 # One audit: sets $detail, returns 0 for PASS.
@@ -205,14 +234,16 @@ audit() {
       for f in $root$a; do
         [ -e "$f" ] || continue
         matched=1
+        file_stat "$f"
         if [ "$kind" = mode ]; then
-          mode="$(stat -c %a "$f")"
+          mode="${STAT%% *}"
           if (((8#$mode & ~8#$b) != 0)); then
             detail="$a: ${f#"$root"} mode $mode (at most $b)"
             return 1
           fi
         else
-          v="$(names "$(stat -c %u:%g "$f")")"
+          names "${STAT#* }"
+          v="$NAMES"
           if [ "$v" != "$b" ]; then
             detail="$a: ${f#"$root"} owned by $v (wanted $b)"
             return 1
@@ -232,13 +263,14 @@ audit() {
         detail="$a is not running"
         return 1
       fi
-      if v="$(flag_value "$a" "$b")"; then present=1; else present=0; fi
+      if flag_value "$a" "$b"; then present=1 v="$FLAG"; else present=0 v=""; fi
       if [ "$present" = 1 ]; then detail="$a --$b=$v"; else detail="$a runs without --$b"; fi
       compare "$c" "$present" "$v" "$d"
       ;;
     kubelet)
       [ "$a" = - ] && a=""
-      if ! running kubelet && [ -z "$(kubelet_configs)" ]; then
+      kubelet_configs
+      if ! running kubelet && [ -z "$KUBELET_CONFIGS" ]; then
         detail="kubelet is not running and has no config file"
         return 1
       fi
@@ -253,7 +285,7 @@ audit() {
       compare "$c" "$present" "$v" "$d"
       ;;
     etcd)
-      f="$(flag_value etcd config-file)" || f="$data_dir/server/db/etcd/config"
+      if flag_value etcd config-file; then f="$FLAG"; else f="$data_dir/server/db/etcd/config"; fi
       if [ ! -r "$root$f" ]; then
         detail="etcd config $f: absent"
         return 1
@@ -263,7 +295,7 @@ audit() {
       compare "$b" "$present" "$v" "$c"
       ;;
     encryption)
-      if ! f="$(flag_value kube-apiserver encryption-provider-config)"; then
+      if flag_value kube-apiserver encryption-provider-config; then f="$FLAG"; else
         detail="kube-apiserver runs without --encryption-provider-config"
         return 1
       fi
