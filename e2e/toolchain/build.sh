@@ -564,9 +564,9 @@ main() {
 	result_file="$(mktemp)"
 	# shellcheck disable=SC2064 # expand now: result_file is local
 	trap "rm -f '$result_file'" EXIT
-	# Two lanes side by side: the Pulumi CLI (the longest build), its language host and etcd in one, the Kubernetes
-	# provider and Kubernetes in the other (a cold run of 2026-12-07 with lanes: the CLI ended after 26 min, the
-	# provider after 34, both beside npm test). A cold build is mostly one compile at a time with gaps
+	# Two lanes side by side: the Pulumi CLI, its language host, etcd and the command-provider stand-in in one, the
+	# Kubernetes provider (the longest build) and Kubernetes in the other (the cold `.ci/run` of 2026-12-07 16:35 UTC,
+	# beside npm test for its first 12 min: the CLI took 19 min, the provider 27, the whole toolchain 36). A cold build is mostly one compile at a time with gaps
 	# (module downloads, the provider's schema generation, single-threaded links) that the other lane fills; the Go
 	# build and module caches are safe for concurrent use. TOOLCHAIN_LANES=1 builds one at a time, in the given order.
 	local -a lane1=() lane2=() pids=()
