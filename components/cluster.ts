@@ -98,7 +98,6 @@ export class HardenedCluster extends pulumi.ComponentResource {
     const stages = rollStages(nodeSet.nodes, spec.upgrade.agentBatchSize);
     const first = stages[0]?.[0];
     if (!first || first.role !== "server") throw new Error("a cluster needs a first server");
-    // One Output per connection, made once per node (connectionOf).
     const firstConnection = connectionOf(first.connection);
     // Refuses a downgrade or a skipped minor before any node step runs (bootstrap/release-guard.ts).
     const guard = new ReleaseGuard(`${name}-release`, spec.version.raw, parent);
@@ -142,8 +141,9 @@ export class HardenedCluster extends pulumi.ComponentResource {
       const rolledBefore = previousStage.map((b) => b.rolled);
       const current = stage.map((node) => {
         // A server's roll steps run on the server itself, an agent's through the first server (roll.ts).
-        const own = node === first ? firstConnection : connectionOf(node.connection);
-        const rollHost = { connection: node.role === "server" ? own : firstConnection };
+        const rollHost = {
+          connection: connectionOf(node.role === "server" ? node.connection : first.connection),
+        };
         const leave = leaveOf(`${name}-${node.name}`, node, rollHost, rolledBefore);
         // An image change replaces this node's machine only after the stage before it is rolled, and an agent's
         // only after it left the cluster (a server leaves from its own machine, when the engine replaces it).
@@ -163,7 +163,6 @@ export class HardenedCluster extends pulumi.ComponentResource {
             startAfter: [...rolledBefore, ...(leave.before ? [leave.before] : [])],
             after: [guard, ...(hostKeys ? [hostKeys] : [])],
             rollHost,
-            connection: own,
             artifacts,
           },
           parent,
@@ -185,7 +184,7 @@ export class HardenedCluster extends pulumi.ComponentResource {
             .filter((n) => n.role === "server")
             .map((n) => ({
               name: n.name,
-              connection: n === first ? firstConnection : connectionOf(n.connection),
+              connection: connectionOf(n.connection),
             })),
           bootstraps.map((b) => b.rolled),
           parent,

@@ -22,6 +22,7 @@ import {
   stepOptions,
 } from "./remote";
 import { lift, liftOutput } from "../lift";
+import { memo } from "../memo";
 import { nodeInputs } from "./node-inputs";
 import { rollStep, upgradeTrigger, type RollHost } from "./roll";
 
@@ -44,8 +45,6 @@ export interface NodeBootstrapArgs {
   after?: pulumi.Resource[];
   /** Where the node's drain and health gate run (roll.ts). */
   rollHost: RollHost;
-  /** The node's connection (connectionOf) when the caller has made it already; else made here. */
-  connection?: pulumi.Output<command.types.input.remote.ConnectionArgs>;
   /** Air-gap artifacts on the operator's machine: file name → local path. */
   artifacts: { file: string; localPath: string; sha256: string }[];
 }
@@ -75,50 +74,43 @@ function stepInputs(step: Step, files: NodeFile[]): NodeFile[] {
   }
 }
 
+type Ssh = Omit<Node["connection"], "checkHostKey" | "proxy">;
+/** The provider's fields of one SSH hop, with its address and keys resolved. */
+function hopArgs(c: Ssh, host: string, hostKey: string, privateKey: string) {
+  const { port, user, dialErrorLimit, perDialTimeout } = c;
+  return { host, port, user, hostKey, privateKey, dialErrorLimit, perDialTimeout };
+}
+
 /**
  * The command provider's connection for a node as one Output: the host key pinned, the source's dial retry budget.
- * One per node, shared by its steps: the command SDK wraps each resource's connection in `secret(output(...))`, which
- * for a plain object of Outputs builds several Outputs per resource (output.ts, outputRec), for an Output a few. Built
- * with one `apply` over the Outputs among its values (the private key, and an AWS host's address and key).
+ * Made once per connection (every step of the node, its roll host and a restore share it): the command SDK wraps each
+ * resource's connection in `secret(output(...))`, which for a plain object of Outputs builds several Outputs per
+ * resource (output.ts, outputRec), for an Output a few. Built with one `apply` over the Outputs among its values (the
+ * private key, and an AWS host's address and key); a jump host's, shared by every node (aws.ts), once as well.
  */
+const connections = new WeakMap<Ssh, pulumi.Output<command.types.input.remote.ConnectionArgs>>();
 export function connectionOf(
   c: Node["connection"],
 ): pulumi.Output<command.types.input.remote.ConnectionArgs> {
-  const proxy = c.proxy && proxyOf(c.proxy);
-  return liftOutput(
-    [c.host, c.hostKey, c.privateKey, proxy],
-    ([host, hostKey, privateKey, proxyArgs]): command.types.input.remote.ConnectionArgs => ({
-      host,
-      port: c.port,
-      user: c.user,
-      hostKey,
-      privateKey,
-      dialErrorLimit: c.dialErrorLimit,
-      perDialTimeout: c.perDialTimeout,
-      ...(proxyArgs ? { proxy: proxyArgs } : {}),
-    }),
-  );
+  return memo(connections, c, () => {
+    const proxy = c.proxy && proxyOf(c.proxy);
+    return liftOutput(
+      [c.host, c.hostKey, c.privateKey, proxy],
+      ([host, hostKey, privateKey, proxyArgs]): command.types.input.remote.ConnectionArgs => ({
+        ...hopArgs(c, host, hostKey, privateKey),
+        ...(proxyArgs ? { proxy: proxyArgs } : {}),
+      }),
+    );
+  });
 }
 
-/** Every node of a stack goes through the same jump host (aws.ts): its connection is made once. */
-const proxies = new WeakMap<object, pulumi.Output<command.types.input.remote.ProxyConnectionArgs>>();
-function proxyOf(p: NonNullable<Node["connection"]["proxy"]>) {
-  const made = proxies.get(p);
-  if (made) return made;
-  const proxy = liftOutput(
-    [p.host, p.hostKey, p.privateKey],
-    ([host, hostKey, privateKey]): command.types.input.remote.ProxyConnectionArgs => ({
-      host,
-      port: p.port,
-      user: p.user,
-      hostKey,
-      privateKey,
-      dialErrorLimit: p.dialErrorLimit,
-      perDialTimeout: p.perDialTimeout,
-    }),
+const proxies = new WeakMap<Ssh, pulumi.Output<command.types.input.remote.ProxyConnectionArgs>>();
+function proxyOf(p: Ssh) {
+  return memo(proxies, p, () =>
+    liftOutput([p.host, p.hostKey, p.privateKey], ([host, hostKey, privateKey]) =>
+      hopArgs(p, host, hostKey, privateKey),
+    ),
   );
-  proxies.set(p, proxy);
-  return proxy;
 }
 
 /**
@@ -201,7 +193,7 @@ export class NodeBootstrap extends pulumi.ComponentResource {
       readsSecrets,
     });
 
-    const connection = args.connection ?? connectionOf(node.connection);
+    const connection = connectionOf(node.connection);
     const base = { parent: this };
     // A machine the stack made: every step runs again on a new one (an image change replaces it), whose disk has none
     // of what the steps put on the old one. Hosts the stack did not make have no machine and keep their triggers.

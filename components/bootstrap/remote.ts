@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { pathsFor, sha256, type NodeFile } from "../render/files";
 import type { Distribution } from "../spec/distribution";
+import { memo } from "../memo";
 
 export const PLACE_FILES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "place-files.sh"), "utf8");
 /** Run on the operator's machine: compares every existing host's SSH key with the pinned one, naming the fixes. */
@@ -85,14 +86,7 @@ export function runAllAsRoot(scriptPaths: string[]): string {
 
 // Every node's roll steps and files step ship the same few scripts: each is encoded once.
 const encoded = new Map<string, string>();
-function base64Of(script: string): string {
-  let b64 = encoded.get(script);
-  if (b64 === undefined) {
-    b64 = Buffer.from(script).toString("base64");
-    encoded.set(script, b64);
-  }
-  return b64;
-}
+const base64Of = (script: string) => memo(encoded, script, (s) => Buffer.from(s).toString("base64"));
 
 /**
  * Runs a static script shipped inside the command itself (base64, so no quoting can break it) as root, leaving

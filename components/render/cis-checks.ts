@@ -14,6 +14,7 @@ import { DISTRIBUTION, type Distribution } from "../spec/distribution";
 import type { NodeFacts } from "../spec/plan";
 import type { ClusterSpec } from "../spec/types";
 import { GENERATED_HEADER, pathsFor, rootFile, type NodeFile } from "./files";
+import { memo } from "../memo";
 
 /** The product's own files that must stay root-only (CIS 1.1.x asks the same of the distribution's own files). */
 export function rootOnlyFiles(d: Distribution): readonly string[] {
@@ -112,15 +113,12 @@ export function renderCisChecks(spec: ClusterSpec, node: NodeFacts): NodeFile {
 // plain and the real render): made once per role.
 const tables = new WeakMap<ClusterSpec, Map<NodeFacts["role"], string>>();
 function cisTable(spec: ClusterSpec, role: NodeFacts["role"]): string {
-  const bySpec = tables.get(spec) ?? new Map<NodeFacts["role"], string>();
-  tables.set(spec, bySpec);
-  let table = bySpec.get(role);
-  if (table === undefined) {
-    table =
+  return memo(
+    memo(tables, spec, () => new Map<NodeFacts["role"], string>()),
+    role,
+    () =>
       `# ${GENERATED_HEADER}\n# The ${spec.benchmark} host checks of this ${role} node: control ID, kind, fields (tab-separated).\n` +
       [...directives(spec, role), ...cisCheckLines(spec, role)].join("\n") +
-      "\n";
-    bySpec.set(role, table);
-  }
-  return table;
+      "\n",
+  );
 }

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { pathsOf, type Distribution } from "../spec/distribution";
+import { memo } from "../memo";
 
 /** One file as it lands on a node: content, mode and owner are decided here, never by the transport. */
 export interface NodeFile {
@@ -42,12 +43,7 @@ function computePaths(d: Distribution) {
 }
 /** One frozen object per distribution: the renderers ask for it many times per node. */
 export function pathsFor(d: Distribution) {
-  let paths = pathsByDistribution.get(d);
-  if (paths === undefined) {
-    paths = computePaths(d);
-    pathsByDistribution.set(d, paths);
-  }
-  return paths;
+  return memo(pathsByDistribution, d, computePaths);
 }
 
 /** RKE2's paths, for the code that only serves RKE2 (the upgrade roll, the AWS node source), and the product's own

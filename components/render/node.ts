@@ -12,6 +12,7 @@ import { renderPolicyFiles } from "./policy";
 import { renderRegistries } from "./registries";
 import { renderNodeEnv, renderRke2Files } from "./rke2";
 import type { NodeFacts } from "../spec/plan";
+import { memo } from "../memo";
 
 /** The kernel parameters of the RKE2 and K3s hardening guides, exactly; RKE2's CIS profile checks all four. */
 export const KERNEL_PARAMETERS: readonly [string, string][] = [
@@ -69,12 +70,7 @@ export function stepsFor(spec: Pick<ClusterSpec, "fips" | "distribution">, role:
 const scriptCache = new Map<string, string>();
 /** A static script's text, shipped with the product (components/render/scripts). */
 export function scriptText(file: string): string {
-  let text = scriptCache.get(file);
-  if (text === undefined) {
-    text = fs.readFileSync(path.join(__dirname, "scripts", file), "utf8");
-    scriptCache.set(file, text);
-  }
-  return text;
+  return memo(scriptCache, file, (f) => fs.readFileSync(path.join(__dirname, "scripts", f), "utf8"));
 }
 
 export function renderScripts(
